@@ -1,0 +1,142 @@
+#include "common/address.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace turnpike {
+
+SocketAddress::SocketAddress(const sockaddr* sa, socklen_t len) {
+    if (len > sizeof(storage_)) {
+        len = sizeof(storage_);
+    }
+    std::memcpy(&storage_, sa, len);
+}
+
+std::optional<SocketAddress> SocketAddress::parse_ip(std::string_view text, uint16_t port) {
+    // inet_pton needs a NUL-terminated string; addresses are short.
+    char buf[INET6_ADDRSTRLEN + 1];
+    if (text.empty() || text.size() >= sizeof(buf)) {
+        return std::nullopt;
+    }
+    std::memcpy(buf, text.data(), text.size());
+    buf[text.size()] = '\0';
+
+    SocketAddress out;
+    if (text.find(':') == std::string_view::npos) {
+        auto& sin = reinterpret_cast<sockaddr_in&>(out.storage_);
+        if (inet_pton(AF_INET, buf, &sin.sin_addr) != 1) {
+            return std::nullopt;
+        }
+        sin.sin_family = AF_INET;
+    } else {
+        auto& sin6 = reinterpret_cast<sockaddr_in6&>(out.storage_);
+        if (inet_pton(AF_INET6, buf, &sin6.sin6_addr) != 1) {
+            return std::nullopt;
+        }
+        sin6.sin6_family = AF_INET6;
+    }
+    out.set_port(port);
+    return out;
+}
+
+std::optional<SocketAddress> SocketAddress::parse(std::string_view text) {
+    std::string_view host;
+    std::string_view port_text;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+            return std::nullopt;
+        }
+        host = text.substr(1, close - 1);
+        port_text = text.substr(close + 2);
+        if (host.find(':') == std::string_view::npos) {
+            return std::nullopt;  // brackets are for IPv6 only
+        }
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string_view::npos || text.find(':') != colon) {
+            return std::nullopt;  // no port, or an IPv6 address without brackets
+        }
+        host = text.substr(0, colon);
+        port_text = text.substr(colon + 1);
+    }
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535 ||
+        port_text.empty()) {
+        return std::nullopt;
+    }
+    return parse_ip(host, static_cast<uint16_t>(port));
+}
+
+bool SocketAddress::is_unspecified() const {
+    if (is_v4()) {
+        return v4().sin_addr.s_addr == htonl(INADDR_ANY);
+    }
+    if (is_v6()) {
+        return IN6_IS_ADDR_UNSPECIFIED(&v6().sin6_addr);
+    }
+    return true;
+}
+
+uint16_t SocketAddress::port() const {
+    if (is_v4()) {
+        return ntohs(v4().sin_port);
+    }
+    if (is_v6()) {
+        return ntohs(v6().sin6_port);
+    }
+    return 0;
+}
+
+void SocketAddress::set_port(uint16_t port) {
+    if (is_v4()) {
+        reinterpret_cast<sockaddr_in&>(storage_).sin_port = htons(port);
+    } else if (is_v6()) {
+        reinterpret_cast<sockaddr_in6&>(storage_).sin6_port = htons(port);
+    }
+}
+
+socklen_t SocketAddress::length() const {
+    if (is_v4()) {
+        return sizeof(sockaddr_in);
+    }
+    if (is_v6()) {
+        return sizeof(sockaddr_in6);
+    }
+    return 0;
+}
+
+std::string SocketAddress::ip_string() const {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (is_v4()) {
+        inet_ntop(AF_INET, &v4().sin_addr, buf, sizeof(buf));
+    } else if (is_v6()) {
+        inet_ntop(AF_INET6, &v6().sin6_addr, buf, sizeof(buf));
+    }
+    return buf;
+}
+
+std::string SocketAddress::to_string() const {
+    if (is_v6()) {
+        return "[" + ip_string() + "]:" + std::to_string(port());
+    }
+    return ip_string() + ":" + std::to_string(port());
+}
+
+bool operator==(const SocketAddress& a, const SocketAddress& b) {
+    if (a.family() != b.family() || a.port() != b.port()) {
+        return false;
+    }
+    if (a.is_v4()) {
+        return a.v4().sin_addr.s_addr == b.v4().sin_addr.s_addr;
+    }
+    if (a.is_v6()) {
+        return std::memcmp(&a.v6().sin6_addr, &b.v6().sin6_addr, sizeof(in6_addr)) == 0;
+    }
+    return true;
+}
+
+}  // namespace turnpike

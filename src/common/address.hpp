@@ -1,0 +1,47 @@
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace turnpike {
+
+// An IPv4 or IPv6 address with a port, stored as the kernel wants it so the
+// data plane can pass it to sendmmsg without conversion.
+class SocketAddress {
+  public:
+    SocketAddress() = default;
+    SocketAddress(const sockaddr* sa, socklen_t len);
+
+    // "1.2.3.4:3478", "[2001:db8::1]:3478"; the port is required.
+    static std::optional<SocketAddress> parse(std::string_view text);
+    // A bare address ("1.2.3.4", "::1") with the given port.
+    static std::optional<SocketAddress> parse_ip(std::string_view text, uint16_t port = 0);
+
+    int family() const { return storage_.ss_family; }
+    bool is_v4() const { return family() == AF_INET; }
+    bool is_v6() const { return family() == AF_INET6; }
+    bool is_unspecified() const;  // 0.0.0.0 or ::
+    uint16_t port() const;
+    void set_port(uint16_t port);
+
+    const sockaddr* sockaddr_ptr() const { return reinterpret_cast<const sockaddr*>(&storage_); }
+    sockaddr* sockaddr_ptr() { return reinterpret_cast<sockaddr*>(&storage_); }
+    socklen_t length() const;
+    const sockaddr_in& v4() const { return *reinterpret_cast<const sockaddr_in*>(&storage_); }
+    const sockaddr_in6& v6() const { return *reinterpret_cast<const sockaddr_in6*>(&storage_); }
+
+    std::string ip_string() const;
+    std::string to_string() const;  // with port, IPv6 in brackets
+
+    friend bool operator==(const SocketAddress& a, const SocketAddress& b);
+
+  private:
+    sockaddr_storage storage_{};
+};
+
+}  // namespace turnpike

@@ -1,0 +1,312 @@
+#include "common/config.hpp"
+
+#include <glib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace turnpike {
+
+ConfigError::ConfigError(std::string file, std::string key, std::string problem)
+    : std::runtime_error(key.empty() ? fmt::format("{}: {}", file, problem)
+                                     : fmt::format("{}: {}: {}", file, key, problem)),
+      file_(std::move(file)),
+      key_(std::move(key)),
+      problem_(std::move(problem)) {}
+
+bool ServerSettings::has_role(Role role) const {
+    return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+namespace {
+
+// A setter returns an empty string on success, or what is wrong with the value.
+using Setter = std::function<std::string(Config&, std::string_view)>;
+
+struct KeySpec {
+    ConfigKey key;
+    Setter set;
+};
+
+std::string_view trim(std::string_view s) {
+    const auto* ws = " \t\r\n";
+    auto first = s.find_first_not_of(ws);
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return s.substr(first, s.find_last_not_of(ws) - first + 1);
+}
+
+std::vector<std::string_view> split_list(std::string_view value) {
+    std::vector<std::string_view> items;
+    while (!value.empty()) {
+        auto comma = value.find(',');
+        auto item = trim(value.substr(0, comma));
+        if (!item.empty()) {
+            items.push_back(item);
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        value.remove_prefix(comma + 1);
+    }
+    return items;
+}
+
+std::string parse_unsigned(std::string_view value, unsigned long min, unsigned long max,
+                           unsigned long& out) {
+    unsigned long parsed = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (value.empty() || ec != std::errc{} || end != value.data() + value.size()) {
+        return fmt::format("expected a whole number from {} to {}, got '{}'", min, max, value);
+    }
+    if (parsed < min || parsed > max) {
+        return fmt::format("{} is out of range: expected {} to {}", parsed, min, max);
+    }
+    out = parsed;
+    return {};
+}
+
+Setter port_setter(uint16_t RelaySettings::*field) {
+    return [field](Config& c, std::string_view v) {
+        unsigned long port = 0;
+        auto err = parse_unsigned(v, 1, 65535, port);
+        c.relay.*field = static_cast<uint16_t>(port);
+        return err;
+    };
+}
+
+std::string set_roles(Config& c, std::string_view value) {
+    c.server.roles.clear();
+    for (auto item : split_list(value)) {
+        Role role;
+        if (item == "relay") {
+            role = Role::relay;
+        } else if (item == "signal") {
+            role = Role::signal;
+        } else if (item == "admin") {
+            role = Role::admin;
+        } else {
+            return fmt::format("unknown role '{}': expected relay, signal or admin", item);
+        }
+        if (!c.server.has_role(role)) {
+            c.server.roles.push_back(role);
+        }
+    }
+    if (c.server.roles.empty()) {
+        return "at least one role is needed: relay, signal, admin";
+    }
+    return {};
+}
+
+std::string set_log_level(Config& c, std::string_view value) {
+    static constexpr std::string_view levels[] = {"trace", "debug",    "info", "warn",
+                                                  "error", "critical", "off"};
+    if (std::find(std::begin(levels), std::end(levels), value) == std::end(levels)) {
+        return fmt::format(
+            "unknown level '{}': expected trace, debug, info, warn, error, critical or off", value);
+    }
+    c.server.log_level = value;
+    return {};
+}
+
+std::string set_listen(Config& c, std::string_view value) {
+    c.relay.listen.clear();
+    for (auto item : split_list(value)) {
+        auto address = SocketAddress::parse(item);
+        if (!address || address->port() == 0) {
+            return fmt::format("'{}' is not an address with a port (1.2.3.4:3478 or [::]:3478)",
+                               item);
+        }
+        c.relay.listen.push_back(*address);
+    }
+    if (c.relay.listen.empty()) {
+        return "at least one address is needed";
+    }
+    return {};
+}
+
+std::string set_external_ip(Config& c, std::string_view value) {
+    c.server.external_ip.clear();
+    for (auto item : split_list(value)) {
+        if (!SocketAddress::parse_ip(item)) {
+            return fmt::format("'{}' is not an IP address", item);
+        }
+        c.server.external_ip.emplace_back(item);
+    }
+    return {};
+}
+
+std::string set_threads(Config& c, std::string_view value) {
+    unsigned long n = 0;
+    auto err = parse_unsigned(value, 0, 256, n);
+    if (err.empty()) {
+        c.relay.threads =
+            n != 0 ? static_cast<unsigned>(n) : std::max(1u, std::thread::hardware_concurrency());
+    }
+    return err;
+}
+
+std::string set_nonempty(std::string& field, std::string_view value) {
+    if (value.empty()) {
+        return "must not be empty";
+    }
+    field = value;
+    return {};
+}
+
+const std::vector<KeySpec>& schema() {
+    static const std::vector<KeySpec> specs = {
+        {{"server", "roles", "relay,signal,admin"}, set_roles},
+        {{"server", "realm", "turnpike"},
+         [](Config& c, std::string_view v) { return set_nonempty(c.server.realm, v); }},
+        {{"server", "external-ip", ""}, set_external_ip},
+        {{"server", "state-dir", "/var/lib/turnpike"},
+         [](Config& c, std::string_view v) {
+             if (v.empty() || v.front() != '/') {
+                 return fmt::format("'{}' is not an absolute path", v);
+             }
+             c.server.state_dir = v;
+             return std::string{};
+         }},
+        {{"server", "log-level", "info"}, set_log_level},
+        {{"relay", "listen", "0.0.0.0:3478, [::]:3478"}, set_listen},
+        {{"relay", "min-port", "49152"}, port_setter(&RelaySettings::min_port)},
+        {{"relay", "max-port", "65535"}, port_setter(&RelaySettings::max_port)},
+        {{"relay", "threads", "0"}, set_threads},
+        {{"relay", "software", "Turnpike"},
+         [](Config& c, std::string_view v) {
+             if (v.size() > 127) {
+                 return std::string{"must be at most 127 characters (RFC 8489 SOFTWARE)"};
+             }
+             c.relay.software = v;
+             return std::string{};
+         }},
+    };
+    return specs;
+}
+
+const KeySpec* find_spec(std::string_view section, std::string_view key) {
+    for (const auto& spec : schema()) {
+        if (spec.key.section == section && spec.key.key == key) {
+            return &spec;
+        }
+    }
+    return nullptr;
+}
+
+bool known_section(std::string_view section) {
+    return std::any_of(schema().begin(), schema().end(),
+                       [&](const KeySpec& s) { return s.key.section == section; });
+}
+
+std::string key_name(std::string_view section, std::string_view key) {
+    return fmt::format("[{}] {}", section, key);
+}
+
+void check_cross_keys(const Config& c, const std::string& name) {
+    if (c.relay.min_port > c.relay.max_port) {
+        throw ConfigError(
+            name, "[relay] min-port",
+            fmt::format("{} is above [relay] max-port {}", c.relay.min_port, c.relay.max_port));
+    }
+}
+
+struct KeyFileDeleter {
+    void operator()(GKeyFile* kf) const { g_key_file_free(kf); }
+};
+struct GErrorDeleter {
+    void operator()(GError* e) const { g_error_free(e); }
+};
+struct GStrvDeleter {
+    void operator()(gchar** v) const { g_strfreev(v); }
+};
+struct GFreeDeleter {
+    void operator()(gchar* p) const { g_free(p); }
+};
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+    static const std::vector<ConfigKey> keys = [] {
+        std::vector<ConfigKey> out;
+        for (const auto& spec : schema()) {
+            out.push_back(spec.key);
+        }
+        return out;
+    }();
+    return keys;
+}
+
+Config parse_config(std::string_view text, const std::string& name) {
+    std::unique_ptr<GKeyFile, KeyFileDeleter> kf(g_key_file_new());
+    GError* raw_error = nullptr;
+    if (!g_key_file_load_from_data(kf.get(), text.data(), text.size(), G_KEY_FILE_NONE,
+                                   &raw_error)) {
+        std::unique_ptr<GError, GErrorDeleter> error(raw_error);
+        throw ConfigError(name, "", fmt::format("not a valid INI file: {}", error->message));
+    }
+
+    Config config;
+    config.source = name;
+
+    // Reject what we do not know first: a misspelt key silently ignored is the
+    // worst kind of config bug.
+    std::unique_ptr<gchar*, GStrvDeleter> groups(g_key_file_get_groups(kf.get(), nullptr));
+    for (gchar** group = groups.get(); *group != nullptr; ++group) {
+        if (!known_section(*group)) {
+            throw ConfigError(name, fmt::format("[{}]", *group), "unknown section");
+        }
+        std::unique_ptr<gchar*, GStrvDeleter> keys(
+            g_key_file_get_keys(kf.get(), *group, nullptr, nullptr));
+        for (gchar** key = keys.get(); *key != nullptr; ++key) {
+            if (find_spec(*group, *key) == nullptr) {
+                throw ConfigError(name, key_name(*group, *key), "unknown key");
+            }
+        }
+    }
+
+    for (const auto& spec : schema()) {
+        std::string section(spec.key.section);
+        std::string key(spec.key.key);
+        std::string value(spec.key.default_value);
+        if (g_key_file_has_key(kf.get(), section.c_str(), key.c_str(), nullptr)) {
+            GError* get_error = nullptr;
+            std::unique_ptr<gchar, GFreeDeleter> raw(
+                g_key_file_get_string(kf.get(), section.c_str(), key.c_str(), &get_error));
+            if (!raw) {
+                std::unique_ptr<GError, GErrorDeleter> error(get_error);
+                throw ConfigError(name, key_name(section, key), error->message);
+            }
+            value = trim(raw.get());
+        }
+        if (auto problem = spec.set(config, value); !problem.empty()) {
+            throw ConfigError(name, key_name(section, key), problem);
+        }
+    }
+    check_cross_keys(config, name);
+    return config;
+}
+
+Config load_config_file(const std::string& path) {
+    gchar* contents = nullptr;
+    gsize length = 0;
+    GError* raw_error = nullptr;
+    if (!g_file_get_contents(path.c_str(), &contents, &length, &raw_error)) {
+        std::unique_ptr<GError, GErrorDeleter> error(raw_error);
+        throw ConfigError(path, "", fmt::format("cannot read: {}", error->message));
+    }
+    std::unique_ptr<gchar, GFreeDeleter> owned(contents);
+    return parse_config(std::string_view(contents, length), path);
+}
+
+Config embedded_defaults() {
+    return parse_config("", "<embedded defaults>");
+}
+
+}  // namespace turnpike

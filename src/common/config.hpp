@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/address.hpp"
+
+namespace turnpike {
+
+// A config problem, always naming where it is: the file, the key (as
+// "[section] key") and what is wrong with it.
+class ConfigError : public std::runtime_error {
+  public:
+    ConfigError(std::string file, std::string key, std::string problem);
+    const std::string& file() const { return file_; }
+    const std::string& key() const { return key_; }
+    const std::string& problem() const { return problem_; }
+
+  private:
+    std::string file_;
+    std::string key_;
+    std::string problem_;
+};
+
+enum class Role { relay, signal, admin };
+
+struct ServerSettings {
+    std::vector<Role> roles;
+    std::string realm;
+    std::vector<std::string> external_ip;
+    std::string state_dir;
+    std::string log_level;
+
+    bool has_role(Role role) const;
+};
+
+struct RelaySettings {
+    std::vector<SocketAddress> listen;
+    uint16_t min_port = 0;
+    uint16_t max_port = 0;
+    unsigned threads = 0;  // resolved: never 0 after parsing
+    std::string software;
+};
+
+struct Config {
+    std::string source;  // the file it came from, or "<embedded defaults>"
+    ServerSettings server;
+    RelaySettings relay;
+};
+
+// Every key Turnpike knows, with its default, in file order. conf/turnpike.conf
+// documents the same list; a test keeps the two in step.
+struct ConfigKey {
+    std::string_view section;
+    std::string_view key;
+    std::string_view default_value;
+};
+const std::vector<ConfigKey>& config_keys();
+
+// Throws ConfigError. `name` is what errors call the source.
+Config parse_config(std::string_view text, const std::string& name);
+Config load_config_file(const std::string& path);
+Config embedded_defaults();
+
+}  // namespace turnpike

@@ -1,0 +1,143 @@
+// The turnpike binary: reads the config, starts the roles it names, and runs
+// until SIGTERM or SIGINT. SIGHUP reloads what can change without a restart.
+#include <glib-unix.h>
+#include <glib.h>
+#include <systemd/sd-daemon.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "build_config.hpp"
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "relay/relay.hpp"
+
+namespace {
+
+using namespace turnpike;
+
+constexpr std::string_view usage =
+    "usage: turnpike [--config FILE]     run in the foreground (embedded defaults without FILE)\n"
+    "       turnpike --check-config FILE validate FILE and exit\n"
+    "       turnpike --version\n";
+
+struct Options {
+    std::optional<std::string> config_path;
+    bool check_only = false;
+};
+
+struct Daemon {
+    Config config;
+    std::unique_ptr<relay::Relay> relay;
+    GMainLoop* loop = nullptr;
+};
+
+Config load(const std::optional<std::string>& path) {
+    return path ? load_config_file(*path) : embedded_defaults();
+}
+
+gboolean on_reload(gpointer data) {
+    auto& daemon = *static_cast<Daemon*>(data);
+    sd_notify(0, "RELOADING=1");
+    try {
+        Config fresh = load(daemon.config.source == "<embedded defaults>"
+                                ? std::nullopt
+                                : std::optional<std::string>(daemon.config.source));
+        set_log_level(fresh.server.log_level);
+        if (daemon.relay) {
+            for (const auto& key : daemon.relay->reload(fresh)) {
+                spdlog::warn("reload: {} changed; it takes effect at the next restart", key);
+            }
+        }
+        daemon.config = std::move(fresh);
+        spdlog::info("reload: applied {}", daemon.config.source);
+    } catch (const ConfigError& e) {
+        spdlog::error("reload refused, keeping the running config: {}", e.what());
+    }
+    sd_notify(0, "READY=1");
+    return G_SOURCE_CONTINUE;
+}
+
+gboolean on_terminate(gpointer data) {
+    auto& daemon = *static_cast<Daemon*>(data);
+    spdlog::info("shutting down");
+    g_main_loop_quit(daemon.loop);
+    return G_SOURCE_REMOVE;
+}
+
+int run(const Options& options) {
+    Daemon daemon;
+    try {
+        daemon.config = load(options.config_path);
+    } catch (const ConfigError& e) {
+        fmt::print(stderr, "turnpike: {}\n", e.what());
+        return 1;
+    }
+    if (options.check_only) {
+        fmt::print("{}: OK\n", daemon.config.source);
+        return 0;
+    }
+
+    init_logging(daemon.config.server.log_level);
+    spdlog::info("turnpike {} starting with {}", TURNPIKE_VERSION, daemon.config.source);
+    try {
+        if (daemon.config.server.has_role(Role::relay)) {
+            daemon.relay = std::make_unique<relay::Relay>(daemon.config);
+            daemon.relay->start();
+        }
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return 1;
+    }
+
+    daemon.loop = g_main_loop_new(nullptr, FALSE);
+    g_unix_signal_add(SIGHUP, on_reload, &daemon);
+    g_unix_signal_add(SIGTERM, on_terminate, &daemon);
+    g_unix_signal_add(SIGINT, on_terminate, &daemon);
+    sd_notify(0, "READY=1\nSTATUS=running");
+    spdlog::info("ready");
+    g_main_loop_run(daemon.loop);
+
+    sd_notify(0, "STOPPING=1");
+    if (daemon.relay) {
+        daemon.relay->stop();
+    }
+    g_main_loop_unref(daemon.loop);
+    spdlog::info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--version") {
+            fmt::print("turnpike {}\n", TURNPIKE_VERSION);
+            return 0;
+        }
+        if (arg == "--help" || arg == "-h") {
+            fmt::print("{}", usage);
+            return 0;
+        }
+        if ((arg == "--config" || arg == "--check-config") && i + 1 < argc) {
+            options.config_path = argv[++i];
+            options.check_only = options.check_only || arg == "--check-config";
+            continue;
+        }
+        fmt::print(stderr, "turnpike: unexpected argument '{}'\n{}", arg, usage);
+        return 2;
+    }
+    if (options.check_only && !options.config_path) {
+        fmt::print(stderr, "turnpike: --check-config needs a FILE\n{}", usage);
+        return 2;
+    }
+    return run(options);
+}

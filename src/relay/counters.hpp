@@ -1,0 +1,37 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace turnpike::relay {
+
+// One worker's counters. Only that worker writes them, so an increment is a
+// relaxed load and store (no locked instruction on the hot path); the control
+// thread reads them whenever it likes and sees each value whole.
+struct alignas(64) WorkerCounters {
+    std::atomic<uint64_t> udp_datagrams_in{0};
+    std::atomic<uint64_t> udp_datagrams_out{0};
+    std::atomic<uint64_t> bytes_in{0};
+    std::atomic<uint64_t> bytes_out{0};
+    std::atomic<uint64_t> stun_requests{0};
+    std::atomic<uint64_t> binding_responses{0};
+    std::atomic<uint64_t> error_responses{0};
+    std::atomic<uint64_t> dropped_not_stun{0};
+    std::atomic<uint64_t> dropped_malformed{0};
+    std::atomic<uint64_t> dropped_oversized{0};
+    std::atomic<uint64_t> dropped_send_failed{0};
+    std::atomic<uint64_t> tcp_connections_accepted{0};
+    std::atomic<uint64_t> tcp_connections_open{0};
+    std::atomic<uint64_t> tcp_connections_closed_bad_input{0};
+    std::atomic<uint64_t> tcp_connections_closed_idle{0};
+};
+
+inline void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
+inline void drop(std::atomic<uint64_t>& counter, uint64_t by = 1) {
+    counter.store(counter.load(std::memory_order_relaxed) - by, std::memory_order_relaxed);
+}
+
+}  // namespace turnpike::relay

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/config.hpp"
+
+namespace turnpike::relay {
+
+// Totals over all workers, read without stopping them.
+struct RelayStats {
+    uint64_t udp_datagrams_in = 0;
+    uint64_t udp_datagrams_out = 0;
+    uint64_t bytes_in = 0;
+    uint64_t bytes_out = 0;
+    uint64_t stun_requests = 0;
+    uint64_t binding_responses = 0;
+    uint64_t error_responses = 0;
+    uint64_t dropped_not_stun = 0;
+    uint64_t dropped_malformed = 0;
+    uint64_t dropped_oversized = 0;
+    uint64_t dropped_send_failed = 0;
+    uint64_t tcp_connections_accepted = 0;
+    uint64_t tcp_connections_open = 0;
+};
+
+class Worker;
+
+// The STUN/TURN server: the public control API of the relay. Constructing it
+// opens every listening socket (throwing std::system_error naming the
+// address); start() runs the workers; destruction stops them.
+class Relay {
+  public:
+    explicit Relay(const Config& config);
+    ~Relay();
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
+
+    void start();
+    void stop();
+    // Applies what can change without a restart; returns what could not.
+    std::vector<std::string> reload(const Config& config);
+    RelayStats stats() const;
+    unsigned worker_count() const;
+
+  private:
+    Config config_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace turnpike::relay

@@ -1,0 +1,77 @@
+#include "relay/sockets.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace turnpike::relay {
+
+namespace {
+
+[[noreturn]] void fail(const char* what, const SocketAddress& address) {
+    throw std::system_error(errno, std::generic_category(),
+                            fmt::format("{} {}", what, address.to_string()));
+}
+
+void set_option(int fd, int level, int name, int value, const SocketAddress& address) {
+    if (setsockopt(fd, level, name, &value, sizeof(value)) != 0) {
+        fail("setsockopt on", address);
+    }
+}
+
+UniqueFd open_bound(const SocketAddress& address, int type) {
+    UniqueFd fd(socket(address.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        fail("socket for", address);
+    }
+    set_option(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, address);
+    set_option(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1, address);
+    if (address.is_v6()) {
+        // [::] must not swallow IPv4: 0.0.0.0 has its own socket.
+        set_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, address);
+    }
+    if (bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
+        fail("bind", address);
+    }
+    return fd;
+}
+
+}  // namespace
+
+UniqueFd open_udp_socket(const SocketAddress& address) {
+    UniqueFd fd = open_bound(address, SOCK_DGRAM);
+    if (address.is_unspecified()) {
+        // On a wildcard socket we must answer from the address the client
+        // used, or a multi-homed host replies from the wrong one.
+        if (address.is_v4()) {
+            set_option(fd.get(), IPPROTO_IP, IP_PKTINFO, 1, address);
+        } else {
+            set_option(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, address);
+        }
+    }
+    // Deep buffers ride out bursts while a worker is busy with a batch.
+    int size = 4 << 20;
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    return fd;
+}
+
+UniqueFd open_tcp_listener(const SocketAddress& address) {
+    UniqueFd fd = open_bound(address, SOCK_STREAM);
+    if (listen(fd.get(), 1024) != 0) {
+        fail("listen on", address);
+    }
+    return fd;
+}
+
+bool ipv6_available() {
+    UniqueFd fd(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    return static_cast<bool>(fd);
+}
+
+}  // namespace turnpike::relay

@@ -1,0 +1,121 @@
+#include "relay/stun_codec.hpp"
+
+#include <cstring>
+
+namespace turnpike::relay {
+
+const uint16_t known_attributes[] = {
+    STUN_ATTRIBUTE_MAPPED_ADDRESS,
+    STUN_ATTRIBUTE_USERNAME,
+    STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
+    STUN_ATTRIBUTE_ERROR_CODE,
+    STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES,
+    STUN_ATTRIBUTE_CHANNEL_NUMBER,
+    STUN_ATTRIBUTE_LIFETIME,
+    STUN_ATTRIBUTE_XOR_PEER_ADDRESS,
+    STUN_ATTRIBUTE_DATA,
+    STUN_ATTRIBUTE_REALM,
+    STUN_ATTRIBUTE_NONCE,
+    STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS,
+    0x0017,  // REQUESTED-ADDRESS-FAMILY (RFC 8656)
+    STUN_ATTRIBUTE_EVEN_PORT,
+    STUN_ATTRIBUTE_REQUESTED_TRANSPORT,
+    STUN_ATTRIBUTE_DONT_FRAGMENT,
+    STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
+    STUN_ATTRIBUTE_RESERVATION_TOKEN,
+    0x001C,  // MESSAGE-INTEGRITY-SHA256 (RFC 8489)
+    0x001D,  // PASSWORD-ALGORITHM (RFC 8489)
+    0x001E,  // USERHASH (RFC 8489)
+    STUN_ATTRIBUTE_PRIORITY,
+    STUN_ATTRIBUTE_USE_CANDIDATE,
+    0,
+};
+
+namespace {
+
+constexpr auto base_flags = static_cast<StunAgentUsageFlags>(STUN_AGENT_USAGE_IGNORE_CREDENTIALS |
+                                                             STUN_AGENT_USAGE_NO_INDICATION_AUTH);
+
+constexpr uint16_t fingerprint_type = 0x8028;
+
+// FINGERPRINT, when present, is the last attribute: 8 bytes at the very end.
+bool ends_with_fingerprint(std::span<const uint8_t> packet) {
+    if (packet.size() < 28) {
+        return false;
+    }
+    const uint8_t* attr = packet.data() + packet.size() - 8;
+    return attr[0] == (fingerprint_type >> 8) && attr[1] == (fingerprint_type & 0xff) &&
+           attr[2] == 0 && attr[3] == 4;
+}
+
+}  // namespace
+
+StunCodec::StunCodec(std::string software) : software_(std::move(software)) {
+    stun_agent_init(&validator_, known_attributes, STUN_COMPATIBILITY_RFC5389, base_flags);
+    stun_agent_init(
+        &fingerprinted_, known_attributes, STUN_COMPATIBILITY_RFC5389,
+        static_cast<StunAgentUsageFlags>(base_flags | STUN_AGENT_USAGE_USE_FINGERPRINT));
+    stun_agent_init(&classic_, known_attributes, STUN_COMPATIBILITY_RFC3489, base_flags);
+    if (!software_.empty()) {
+        stun_agent_set_software(&fingerprinted_, software_.c_str());
+    }
+}
+
+bool StunCodec::is_classic(const StunMessage& msg) {
+    return !stun_message_has_cookie(&msg);
+}
+
+StunValidationStatus StunCodec::validate(std::span<const uint8_t> packet, StunMessage& msg) {
+    if (packet.size() < 20) {
+        return STUN_VALIDATION_NOT_STUN;
+    }
+    // Bytes 4..7 hold the magic cookie in RFC 8489 and a random transaction ID
+    // in RFC 3489; the latter gets the classic agent.
+    static constexpr uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
+    StunAgent* agent = &classic_;
+    if (std::memcmp(packet.data() + 4, cookie, 4) == 0) {
+        agent = ends_with_fingerprint(packet) ? &fingerprinted_ : &validator_;
+    }
+    return stun_agent_validate(agent, &msg, packet.data(), packet.size(), nullptr, nullptr);
+}
+
+StunAgent& StunCodec::agent_for(const StunMessage& request) {
+    return is_classic(request) ? classic_ : fingerprinted_;
+}
+
+bool StunCodec::start_response(StunMessage& response, std::span<uint8_t> out,
+                               const StunMessage& request) {
+    return stun_agent_init_response(&agent_for(request), &response, out.data(), out.size(),
+                                    &request);
+}
+
+bool StunCodec::start_error(StunMessage& response, std::span<uint8_t> out,
+                            const StunMessage& request, StunError code) {
+    return stun_agent_init_error(&agent_for(request), &response, out.data(), out.size(), &request,
+                                 code);
+}
+
+size_t StunCodec::finish(StunMessage& response, std::span<const uint8_t> key) {
+    return stun_agent_finish_message(response.agent, &response, key.empty() ? nullptr : key.data(),
+                                     key.size());
+}
+
+size_t StunCodec::unknown_attributes_error(std::span<uint8_t> out, const StunMessage& request) {
+    StunMessage response;
+    return stun_agent_build_unknown_attributes_error(&agent_for(request), &response, out.data(),
+                                                     out.size(), &request);
+}
+
+bool StunCodec::append_mapped_address(StunMessage& response, const SocketAddress& address) {
+    if (is_classic(response)) {
+        return stun_message_append_addr(&response, STUN_ATTRIBUTE_MAPPED_ADDRESS,
+                                        address.sockaddr_ptr(),
+                                        address.length()) == STUN_MESSAGE_RETURN_SUCCESS;
+    }
+    sockaddr_storage storage{};
+    std::memcpy(&storage, address.sockaddr_ptr(), address.length());
+    return stun_message_append_xor_addr(&response, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &storage,
+                                        address.length()) == STUN_MESSAGE_RETURN_SUCCESS;
+}
+
+}  // namespace turnpike::relay

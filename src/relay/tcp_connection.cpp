@@ -1,0 +1,177 @@
+#include "relay/tcp_connection.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "relay/worker.hpp"
+
+namespace turnpike::relay {
+
+namespace {
+
+constexpr size_t initial_input = 4096;
+
+// How many bytes the frame at the front of `data` needs, 0 while the header
+// itself is incomplete, or -1 when the bytes cannot start a frame we accept.
+long frame_length(const uint8_t* data, size_t available) {
+    if (available < 4) {
+        return 0;
+    }
+    if ((data[0] & 0xC0) != 0) {
+        return -1;  // not STUN: the two leading bits of every STUN message are 0
+    }
+    if (available < 20) {
+        return 0;
+    }
+    uint16_t body = static_cast<uint16_t>((data[2] << 8) | data[3]);
+    if (body % 4 != 0) {
+        return -1;
+    }
+    return 20 + static_cast<long>(body);
+}
+
+}  // namespace
+
+TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer)
+    : worker_(worker),
+      fd_(std::move(fd)),
+      peer_(peer),
+      input_(initial_input),
+      last_activity_(Clock::now()) {}
+
+void TcpConnection::on_events(uint32_t events) {
+    if (closed_) {
+        return;
+    }
+    if (events & (EPOLLERR | EPOLLHUP)) {
+        close();
+        return;
+    }
+    if (events & EPOLLOUT) {
+        flush();
+    }
+    if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP))) {
+        read_available();
+    }
+}
+
+void TcpConnection::read_available() {
+    for (;;) {
+        if (input_used_ == input_.size()) {
+            if (input_.size() >= max_frame) {
+                close();
+                return;
+            }
+            input_.resize(std::min(max_frame, input_.size() * 2));
+        }
+        ssize_t n = ::recv(fd_.get(), input_.data() + input_used_, input_.size() - input_used_, 0);
+        if (n == 0) {
+            close();
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                close();
+            }
+            return;
+        }
+        last_activity_ = Clock::now();
+        bump(worker_.mutable_counters().bytes_in, static_cast<uint64_t>(n));
+        input_used_ += static_cast<size_t>(n);
+        process_frames();
+        if (closed_) {
+            return;
+        }
+    }
+}
+
+void TcpConnection::process_frames() {
+    std::array<uint8_t, 2048> answer;
+    size_t consumed = 0;
+    while (!closed_) {
+        long needed = frame_length(input_.data() + consumed, input_used_ - consumed);
+        if (needed < 0) {
+            bump(worker_.mutable_counters().tcp_connections_closed_bad_input);
+            close();
+            return;
+        }
+        if (needed == 0 || input_used_ - consumed < static_cast<size_t>(needed)) {
+            break;
+        }
+        size_t n = worker_.stun().handle({input_.data() + consumed, static_cast<size_t>(needed)},
+                                         peer_, answer);
+        consumed += static_cast<size_t>(needed);
+        if (n != 0) {
+            write(answer.data(), n);
+        }
+    }
+    if (consumed != 0) {
+        std::memmove(input_.data(), input_.data() + consumed, input_used_ - consumed);
+        input_used_ -= consumed;
+    }
+}
+
+void TcpConnection::write(const uint8_t* data, size_t size) {
+    if (output_.empty()) {
+        ssize_t n = ::send(fd_.get(), data, size, MSG_NOSIGNAL);
+        if (n == static_cast<ssize_t>(size)) {
+            bump(worker_.mutable_counters().bytes_out, size);
+            return;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            close();
+            return;
+        }
+        size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+        bump(worker_.mutable_counters().bytes_out, sent);
+        data += sent;
+        size -= sent;
+    }
+    if (output_.size() + size > max_pending_output) {
+        close();  // a client that does not read its answers
+        return;
+    }
+    output_.insert(output_.end(), data, data + size);
+    if (!want_write_) {
+        want_write_ = true;
+        worker_.rewatch(fd_.get(), EPOLLIN | EPOLLRDHUP | EPOLLOUT, this);
+    }
+}
+
+void TcpConnection::flush() {
+    while (!output_.empty()) {
+        ssize_t n = ::send(fd_.get(), output_.data(), output_.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                close();
+            }
+            return;
+        }
+        bump(worker_.mutable_counters().bytes_out, static_cast<uint64_t>(n));
+        output_.erase(output_.begin(), output_.begin() + n);
+    }
+    if (want_write_) {
+        want_write_ = false;
+        worker_.rewatch(fd_.get(), EPOLLIN | EPOLLRDHUP, this);
+    }
+}
+
+void TcpConnection::close() {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    worker_.retire(this);
+}
+
+}  // namespace turnpike::relay

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "common/address.hpp"
+#include "common/unique_fd.hpp"
+#include "relay/event_source.hpp"
+
+namespace turnpike::relay {
+
+class Worker;
+
+// One client's TCP stream. STUN messages arrive back to back, each framed by
+// its own header length; anything that is not a STUN frame closes the stream,
+// since a byte stream cannot resynchronise after garbage.
+class TcpConnection : public EventSource {
+  public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr size_t max_frame = 20 + 65535;
+    static constexpr size_t max_pending_output = 256 * 1024;
+
+    TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer);
+
+    void on_events(uint32_t events) override;
+    int fd() const { return fd_.get(); }
+    bool closed() const { return closed_; }
+    Clock::time_point last_activity() const { return last_activity_; }
+    // Idempotent; the worker deletes the connection after its event batch.
+    void close();
+
+  private:
+    void read_available();
+    void process_frames();
+    void write(const uint8_t* data, size_t size);
+    void flush();
+
+    Worker& worker_;
+    UniqueFd fd_;
+    SocketAddress peer_;
+    std::vector<uint8_t> input_;
+    size_t input_used_ = 0;
+    std::vector<uint8_t> output_;
+    bool closed_ = false;
+    bool want_write_ = false;
+    Clock::time_point last_activity_;
+};
+
+}  // namespace turnpike::relay
