@@ -25,7 +25,19 @@ using namespace turnpike;
 constexpr std::string_view usage =
     "usage: turnpike [--config FILE]     run in the foreground (embedded defaults without FILE)\n"
     "       turnpike --check-config FILE validate FILE and exit\n"
+    "       turnpike --print-defaults    print every key with its embedded default\n"
     "       turnpike --version\n";
+
+void print_defaults() {
+    std::string_view section;
+    for (const auto& key : config_keys()) {
+        if (key.section != section) {
+            fmt::print("{}[{}]\n", section.empty() ? "" : "\n", key.section);
+            section = key.section;
+        }
+        fmt::print("{} ={}{}\n", key.key, key.default_value.empty() ? "" : " ", key.default_value);
+    }
+}
 
 struct Options {
     std::optional<std::string> config_path;
@@ -121,6 +133,10 @@ int main(int argc, char** argv) {
         std::string_view arg = argv[i];
         if (arg == "--version") {
             fmt::print("turnpike {}\n", TURNPIKE_VERSION);
+            return 0;
+        }
+        if (arg == "--print-defaults") {
+            print_defaults();
             return 0;
         }
         if (arg == "--help" || arg == "-h") {

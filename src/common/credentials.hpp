@@ -1,0 +1,105 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/cidr.hpp"
+
+// TURN credentials: the crypto the relay checks requests with and the signal
+// server mints credentials with. Nothing here logs, and no error message ever
+// carries a secret, a password, a key or a MAC.
+
+namespace turnpike {
+
+inline std::span<const uint8_t> byte_span(std::string_view text) {
+    return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+// Takes time that depends only on the lengths, so timing a comparison of a
+// password or MAC tells an attacker nothing about how much of it matched.
+// Lengths are not secret: spans of different sizes compare unequal at once.
+bool constant_time_equal(std::span<const uint8_t> a, std::span<const uint8_t> b) noexcept;
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+using Sha1Digest = std::array<uint8_t, 20>;
+using Sha256Digest = std::array<uint8_t, 32>;
+
+// Throw std::runtime_error only if OpenSSL itself fails.
+Sha1Digest hmac_sha1(std::span<const uint8_t> key, std::span<const uint8_t> data);
+Sha256Digest hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data);
+std::string base64_encode(std::span<const uint8_t> data);  // standard alphabet, padded
+
+// --- TURN REST API shared secret (coturn's use-auth-secret) ---
+//
+// username = "<expiry>:<id>" with expiry in unix seconds (or "<expiry>" alone
+// when there is no id), password = base64(HMAC-SHA1(secret, username)).
+
+struct RestCredential {
+    std::string username;
+    std::string password;
+    std::chrono::seconds ttl;
+};
+
+// Throws std::invalid_argument for an empty secret or a ttl that is not positive.
+RestCredential mint_rest_credential(std::string_view secret, std::string_view id,
+                                    std::chrono::seconds ttl, std::chrono::sys_seconds now);
+
+// The password `username` must present, or nullopt when the username is not
+// "<digits>[:<id>]" or its expiry is already past (valid up to and including
+// the expiry second, as coturn has it). Also nullopt for an empty secret,
+// with which anyone could compute every password. Compare the result with
+// constant_time_equal.
+std::optional<std::string> rest_password_for(std::string_view secret, std::string_view username,
+                                             std::chrono::sys_seconds now);
+
+// --- Long-term credentials (RFC 8489 section 9.2.2) ---
+
+using LongTermKey = std::array<uint8_t, 16>;
+
+// MD5(username ":" realm ":" password), the HMAC key of MESSAGE-INTEGRITY.
+// The inputs are used as given: no SASLprep/OpaqueString processing, which
+// changes nothing for the ASCII names and passwords in practice.
+LongTermKey long_term_key(std::string_view username, std::string_view realm,
+                          std::string_view password);
+
+// --- Nonces (RFC 8489 section 9.2, 438 Stale Nonce) ---
+
+enum class NonceStatus { valid, stale, invalid };
+
+// Issues nonces that carry their own issue time and a MAC binding it to the
+// client's IP address, so checking one needs no server state: 16 hex digits
+// of the issue time (unix seconds) and 32 hex digits of
+// HMAC-SHA256(key, time || client address) truncated to 128 bits. Hex keeps a
+// nonce clear of RFC 8489's "obMatJos2" cookie, which a client would read as
+// a security-feature announcement.
+//
+// The key is random per process, so a restart invalidates every nonce and
+// clients recover through one 438. Not copyable, so the key exists once; the
+// const methods share nothing mutable and are safe from every thread.
+class NonceSource {
+  public:
+    explicit NonceSource(std::chrono::seconds lifetime);
+    NonceSource(const NonceSource&) = delete;
+    NonceSource& operator=(const NonceSource&) = delete;
+    ~NonceSource();
+
+    std::string issue(std::chrono::sys_seconds now, const IpAddress& client) const;
+    // invalid: not ours, altered, or issued to another address; stale: ours
+    // but older than the lifetime.
+    NonceStatus check(std::string_view nonce, std::chrono::sys_seconds now,
+                      const IpAddress& client) const;
+    std::chrono::seconds lifetime() const { return lifetime_; }
+
+  private:
+    std::array<uint8_t, 16> mac(int64_t issued, const IpAddress& client) const;
+
+    std::chrono::seconds lifetime_;
+    std::array<uint8_t, 32> key_{};
+};
+
+}  // namespace turnpike

@@ -1,0 +1,108 @@
+"""The daemon's lifecycle as systemd sees it: READY=1, SIGHUP reloads (and
+refuses a broken file without dying), SIGTERM stops cleanly."""
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import (BINDING_REQUEST, BINDING_SUCCESS, TURNPIKE, Turnpike, free_port,
+                     parse_attributes, relay_config, stun_message, udp_exchange)
+
+
+def binding_works(port, host="127.0.0.1"):
+    answer, _ = udp_exchange(host, port, stun_message(BINDING_REQUEST))
+    return parse_attributes(answer)[0] == BINDING_SUCCESS
+
+
+def wait_for_log(server, text, timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in server.output():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class Lifecycle(unittest.TestCase):
+    def test_ready_reload_and_terminate(self):
+        port = free_port()
+        server = Turnpike(relay_config(port).replace("log-level = debug", "log-level = info"))
+        server.start()
+        try:
+            self.assertTrue(binding_works(port))
+
+            # A good change applies at once; a listen change waits for restart.
+            other = free_port()
+            server.write_config(relay_config(other))
+            server.signal(signal.SIGHUP)
+            server.wait_notify("RELOADING=1")
+            server.wait_notify("READY=1")
+            self.assertTrue(wait_for_log(server, "reload: applied"))
+            self.assertTrue(wait_for_log(server, "[relay] listen changed"))
+            self.assertTrue(binding_works(port), "still listening on the old address")
+
+            # A broken file is refused and the daemon keeps running on the old one.
+            server.write_config("[relay]\nthreads = many\n")
+            server.signal(signal.SIGHUP)
+            server.wait_notify("READY=1")
+            self.assertTrue(wait_for_log(server, "reload refused"))
+            self.assertIn("[relay] threads", server.output())
+            self.assertIsNone(server.proc.poll())
+            self.assertTrue(binding_works(port))
+
+            started = time.monotonic()
+            server.signal(signal.SIGTERM)
+            server.wait_notify("STOPPING=1")
+            self.assertEqual(server.proc.wait(5), 0)
+            self.assertLess(time.monotonic() - started, 5)
+            self.assertIn("stopped", server.output())
+        finally:
+            server.stop()
+            server.dir.cleanup()
+
+    def test_sigint_stops_cleanly(self):
+        port = free_port()
+        with Turnpike(relay_config(port)) as server:
+            server.signal(signal.SIGINT)
+            self.assertEqual(server.proc.wait(5), 0)
+
+    def test_port_in_use_is_a_clear_error(self):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+            squatter.bind(("127.0.0.1", port))
+            server = Turnpike(relay_config(port))
+            with self.assertRaises(RuntimeError) as caught:
+                server.start()
+            server.dir.cleanup()
+        self.assertIn(f"127.0.0.1:{port}", str(caught.exception))
+        self.assertIn("Address already in use", str(caught.exception))
+
+    def test_embedded_defaults(self):
+        # No config file at all: STUN on 0.0.0.0:3478 and [::]:3478.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("0.0.0.0", 3478))
+            except OSError:
+                self.skipTest("port 3478 is taken on this machine")
+        proc = subprocess.Popen([TURNPIKE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    self.assertTrue(binding_works(3478))
+                    break
+                except socket.timeout:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise
+            if socket.has_ipv6:
+                self.assertTrue(binding_works(3478, host="::1"))
+        finally:
+            proc.terminate()
+            output = proc.communicate(timeout=5)[0].decode()
+        self.assertEqual(proc.returncode, 0, output)
+        self.assertIn("<embedded defaults>", output)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
