@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "common/credentials.hpp"
+
 namespace turnpike {
 
 ConfigError::ConfigError(std::string file, std::string key, std::string problem)
@@ -152,6 +154,110 @@ std::string set_threads(Config& c, std::string_view value) {
     return err;
 }
 
+std::string set_relay_ip(Config& c, std::string_view value) {
+    c.relay.relay_ip.clear();
+    for (auto item : split_list(value)) {
+        auto ip = IpAddress::parse(item);
+        if (!ip) {
+            return fmt::format("'{}' is not an IP address", item);
+        }
+        c.relay.relay_ip.push_back(*ip);
+    }
+    return {};
+}
+
+Setter cidr_list_setter(CidrSet RelaySettings::*field) {
+    return [field](Config& c, std::string_view value) {
+        CidrSet set;
+        for (auto item : split_list(value)) {
+            auto range = Cidr::try_parse(item);
+            if (!range) {
+                return fmt::format(
+                    "'{}' is not an address or CIDR range (10.0.0.0/8, 2001:db8::/32)", item);
+            }
+            set.add(*range);
+        }
+        c.relay.*field = std::move(set);
+        return std::string{};
+    };
+}
+
+std::string parse_bool(std::string_view value, bool& out) {
+    if (value == "true" || value == "yes" || value == "1") {
+        out = true;
+    } else if (value == "false" || value == "no" || value == "0") {
+        out = false;
+    } else {
+        return fmt::format("expected true or false, got '{}'", value);
+    }
+    return {};
+}
+
+std::string parse_hex_key(std::string_view hex, std::array<uint8_t, 16>& key) {
+    if (hex.size() != 32) {
+        return "a key given as 0x... must be 32 hex digits (the MD5 of name:realm:password)";
+    }
+    for (size_t i = 0; i < 16; ++i) {
+        unsigned byte = 0;
+        auto [end, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, byte, 16);
+        if (ec != std::errc{} || end != hex.data() + 2 * i + 2) {
+            return "a key given as 0x... must be 32 hex digits";
+        }
+        key[i] = static_cast<uint8_t>(byte);
+    }
+    return {};
+}
+
+// "name:password" or, as coturn allows, "name:0x<md5 key>". The realm is
+// needed for the key, so [server] realm is parsed before [auth] users.
+std::string set_users(Config& c, std::string_view value) {
+    c.auth.users.clear();
+    for (auto item : split_list(value)) {
+        auto colon = item.find(':');
+        if (colon == std::string_view::npos || colon == 0 || colon + 1 == item.size()) {
+            return fmt::format("'{}' is not name:password", item.substr(0, colon));
+        }
+        StaticUser user;
+        user.name = item.substr(0, colon);
+        std::string_view secret = item.substr(colon + 1);
+        if (secret.starts_with("0x")) {
+            if (auto err = parse_hex_key(secret.substr(2), user.key); !err.empty()) {
+                return fmt::format("user '{}': {}", user.name, err);
+            }
+        } else {
+            user.password = secret;
+            user.key = long_term_key(user.name, c.server.realm, user.password);
+        }
+        for (const auto& other : c.auth.users) {
+            if (other.name == user.name) {
+                return fmt::format("user '{}' is listed twice", user.name);
+            }
+        }
+        c.auth.users.push_back(std::move(user));
+    }
+    return {};
+}
+
+template <typename Field>
+Setter unsigned_setter(Field QuotaSettings::*field, unsigned long max) {
+    return [field, max](Config& c, std::string_view v) {
+        unsigned long n = 0;
+        auto err = parse_unsigned(v, 0, max, n);
+        c.quotas.*field = static_cast<Field>(n);
+        return err;
+    };
+}
+
+Setter seconds_setter(std::chrono::seconds& (*field)(Config&), unsigned long min,
+                      unsigned long max) {
+    return [field, min, max](Config& c, std::string_view v) {
+        unsigned long n = 0;
+        auto err = parse_unsigned(v, min, max, n);
+        field(c) = std::chrono::seconds(n);
+        return err;
+    };
+}
+
 std::string set_nonempty(std::string& field, std::string_view value) {
     if (value.empty()) {
         return "must not be empty";
@@ -187,6 +293,33 @@ const std::vector<KeySpec>& schema() {
              c.relay.software = v;
              return std::string{};
          }},
+        {{"relay", "relay-ip", ""}, set_relay_ip},
+        {{"relay", "denied-peer-ip", ""}, cidr_list_setter(&RelaySettings::denied_peer_ip)},
+        {{"relay", "allowed-peer-ip", ""}, cidr_list_setter(&RelaySettings::allowed_peer_ip)},
+        {{"relay", "allow-loopback-peers", "false"},
+         [](Config& c, std::string_view v) { return parse_bool(v, c.relay.allow_loopback_peers); }},
+        {{"auth", "static-auth-secret", ""},
+         [](Config& c, std::string_view v) {
+             c.auth.static_auth_secret = v;
+             return std::string{};
+         }},
+        {{"auth", "users", ""}, set_users},
+        {{"auth", "credential-ttl", "3600"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.auth.credential_ttl; },
+                        60, 7 * 86400)},
+        {{"auth", "nonce-lifetime", "600"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.auth.nonce_lifetime; }, 1,
+                        86400)},
+        {{"quotas", "user-quota", "10"}, unsigned_setter(&QuotaSettings::user_quota, 1000000)},
+        {{"quotas", "total-quota", "0"}, unsigned_setter(&QuotaSettings::total_quota, 10000000)},
+        {{"quotas", "max-bps", "0"}, unsigned_setter(&QuotaSettings::max_bps, 1ul << 40)},
+        {{"quotas", "bps-capacity", "0"}, unsigned_setter(&QuotaSettings::bps_capacity, 1ul << 40)},
+        {{"quotas", "max-permissions", "64"},
+         unsigned_setter(&QuotaSettings::max_permissions, 65536)},
+        {{"quotas", "max-channels", "64"}, unsigned_setter(&QuotaSettings::max_channels, 4096)},
+        {{"quotas", "max-lifetime", "3600"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.quotas.max_lifetime; },
+                        600, 86400)},
     };
     return specs;
 }

@@ -1,12 +1,17 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <chrono>
+#include <utility>
+
 #include "common/address.hpp"
+#include "common/cidr.hpp"
 
 namespace turnpike {
 
@@ -43,12 +48,42 @@ struct RelaySettings {
     uint16_t max_port = 0;
     unsigned threads = 0;  // resolved: never 0 after parsing
     std::string software;
+    std::vector<IpAddress> relay_ip;
+    CidrSet denied_peer_ip;
+    CidrSet allowed_peer_ip;
+    bool allow_loopback_peers = false;
+};
+
+struct StaticUser {
+    std::string name;
+    std::string password;           // empty when the config gave the key itself
+    std::array<uint8_t, 16> key{};  // MD5(name:realm:password), RFC 8489 section 9.2.2
+};
+
+struct AuthSettings {
+    std::string static_auth_secret;
+    std::vector<StaticUser> users;
+    std::chrono::seconds credential_ttl{3600};
+    std::chrono::seconds nonce_lifetime{600};
+};
+
+// Zero means "no limit" for the counts and rates, as in coturn.
+struct QuotaSettings {
+    unsigned user_quota = 0;
+    unsigned total_quota = 0;
+    uint64_t max_bps = 0;       // bytes per second, each direction of one allocation
+    uint64_t bps_capacity = 0;  // bytes per second, each direction of the whole server
+    unsigned max_permissions = 0;
+    unsigned max_channels = 0;
+    std::chrono::seconds max_lifetime{3600};
 };
 
 struct Config {
     std::string source;  // the file it came from, or "<embedded defaults>"
     ServerSettings server;
     RelaySettings relay;
+    AuthSettings auth;
+    QuotaSettings quotas;
 };
 
 // Every key Turnpike knows, with its default, in file order. conf/turnpike.conf

@@ -24,7 +24,8 @@ namespace turnpike {
 //
 // Addresses that carry an IPv4 address:
 //  - IPv4-mapped (::ffff:a.b.c.d) is sent by the kernel as plain IPv4 to
-//    a.b.c.d, so it is judged as a.b.c.d at every step.
+//    a.b.c.d, so it is judged as a.b.c.d at every step, and an operator's
+//    list may write an IPv4 range either way (10.0.0.0/8, ::ffff:10.0.0.0/104).
 //  - NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach their embedded IPv4
 //    address through a translator or relay router, on *that* network. They
 //    are denied when the embedded address is (steps 2 and 5), but steps 3

@@ -24,6 +24,20 @@ struct alignas(64) WorkerCounters {
     std::atomic<uint64_t> tcp_connections_open{0};
     std::atomic<uint64_t> tcp_connections_closed_bad_input{0};
     std::atomic<uint64_t> tcp_connections_closed_idle{0};
+
+    // TURN
+    std::atomic<uint64_t> allocations_created{0};
+    std::atomic<uint64_t> allocations_active{0};
+    std::atomic<uint64_t> allocations_expired{0};
+    std::atomic<uint64_t> auth_failures{0};
+    std::atomic<uint64_t> relayed_to_peer_packets{0};
+    std::atomic<uint64_t> relayed_to_peer_bytes{0};
+    std::atomic<uint64_t> relayed_to_client_packets{0};
+    std::atomic<uint64_t> relayed_to_client_bytes{0};
+    std::atomic<uint64_t> dropped_no_allocation{0};
+    std::atomic<uint64_t> dropped_no_permission{0};
+    std::atomic<uint64_t> dropped_rate_limited{0};
+    std::atomic<uint64_t> peer_denied{0};
 };
 
 inline void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {

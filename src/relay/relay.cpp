@@ -6,9 +6,11 @@
 
 namespace turnpike::relay {
 
-Relay::Relay(const Config& config) : config_(config) {
+Relay::Relay(const Config& config)
+    : config_(config), shared_(std::make_unique<RelayShared>(config.auth.nonce_lifetime)) {
+    auto settings = TurnSettings::from(config);
     for (unsigned i = 0; i < config.relay.threads; ++i) {
-        workers_.push_back(std::make_unique<Worker>(i, config.relay));
+        workers_.push_back(std::make_unique<Worker>(i, config.relay, *shared_, settings));
     }
 }
 
@@ -43,6 +45,20 @@ std::vector<std::string> Relay::reload(const Config& config) {
     if (config.relay.software != config_.relay.software) {
         needs_restart.emplace_back("[relay] software");
     }
+    if (config.relay.min_port != config_.relay.min_port ||
+        config.relay.max_port != config_.relay.max_port) {
+        // Applied: new allocations use the new range at once.
+    }
+    if (config.auth.nonce_lifetime != config_.auth.nonce_lifetime) {
+        needs_restart.emplace_back("[auth] nonce-lifetime");
+    }
+    // Quotas, users, the REST secret, the peer policy, relay and external
+    // addresses: a new snapshot for every worker; live allocations stay.
+    auto settings = TurnSettings::from(config);
+    for (auto& worker : workers_) {
+        worker->post([settings](Worker& w) { w.apply(settings); });
+    }
+    config_ = config;
     return needs_restart;
 }
 
@@ -68,6 +84,18 @@ RelayStats Relay::stats() const {
         total.dropped_send_failed += read(c.dropped_send_failed);
         total.tcp_connections_accepted += read(c.tcp_connections_accepted);
         total.tcp_connections_open += read(c.tcp_connections_open);
+        total.allocations_created += read(c.allocations_created);
+        total.allocations_active += read(c.allocations_active);
+        total.allocations_expired += read(c.allocations_expired);
+        total.auth_failures += read(c.auth_failures);
+        total.relayed_to_peer_packets += read(c.relayed_to_peer_packets);
+        total.relayed_to_peer_bytes += read(c.relayed_to_peer_bytes);
+        total.relayed_to_client_packets += read(c.relayed_to_client_packets);
+        total.relayed_to_client_bytes += read(c.relayed_to_client_bytes);
+        total.dropped_no_allocation += read(c.dropped_no_allocation);
+        total.dropped_no_permission += read(c.dropped_no_permission);
+        total.dropped_rate_limited += read(c.dropped_rate_limited);
+        total.peer_denied += read(c.peer_denied);
     }
     return total;
 }

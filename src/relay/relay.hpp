@@ -23,9 +23,22 @@ struct RelayStats {
     uint64_t dropped_send_failed = 0;
     uint64_t tcp_connections_accepted = 0;
     uint64_t tcp_connections_open = 0;
+    uint64_t allocations_created = 0;
+    uint64_t allocations_active = 0;
+    uint64_t allocations_expired = 0;
+    uint64_t auth_failures = 0;
+    uint64_t relayed_to_peer_packets = 0;
+    uint64_t relayed_to_peer_bytes = 0;
+    uint64_t relayed_to_client_packets = 0;
+    uint64_t relayed_to_client_bytes = 0;
+    uint64_t dropped_no_allocation = 0;
+    uint64_t dropped_no_permission = 0;
+    uint64_t dropped_rate_limited = 0;
+    uint64_t peer_denied = 0;
 };
 
 class Worker;
+struct RelayShared;
 
 // The STUN/TURN server: the public control API of the relay. Constructing it
 // opens every listening socket (throwing std::system_error naming the
@@ -46,6 +59,7 @@ class Relay {
 
   private:
     Config config_;
+    std::unique_ptr<RelayShared> shared_;
     std::vector<std::unique_ptr<Worker>> workers_;
 };
 

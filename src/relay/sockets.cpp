@@ -69,6 +69,51 @@ UniqueFd open_tcp_listener(const SocketAddress& address) {
     return fd;
 }
 
+namespace {
+
+UniqueFd bind_udp(const SocketAddress& address) {
+    UniqueFd fd(socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd || bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
+        return {};
+    }
+    return fd;
+}
+
+}  // namespace
+
+std::optional<RelayPorts> open_relay_socket(const SocketAddress& ip, uint16_t min, uint16_t max,
+                                            bool even, bool reserve_next, std::mt19937_64& random) {
+    // Random ports, so a relayed address says nothing about its neighbours;
+    // a bounded number of tries, so a full range fails fast with 508.
+    std::uniform_int_distribution<unsigned> pick(min, max);
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        unsigned port = pick(random);
+        if (even && (port % 2) != 0) {
+            port = port == max ? port - 1 : port + 1;
+        }
+        if (port < min || port > max || (reserve_next && port + 1 > max)) {
+            continue;
+        }
+        SocketAddress address = ip;
+        address.set_port(static_cast<uint16_t>(port));
+        UniqueFd fd = bind_udp(address);
+        if (!fd) {
+            continue;
+        }
+        UniqueFd next;
+        if (reserve_next) {
+            SocketAddress above = ip;
+            above.set_port(static_cast<uint16_t>(port + 1));
+            next = bind_udp(above);
+            if (!next) {
+                continue;
+            }
+        }
+        return RelayPorts{std::move(fd), address, std::move(next)};
+    }
+    return std::nullopt;
+}
+
 bool ipv6_available() {
     UniqueFd fd(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     return static_cast<bool>(fd);

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+#include <random>
+
 #include "common/address.hpp"
 #include "common/unique_fd.hpp"
 
@@ -10,6 +13,16 @@ namespace turnpike::relay {
 // workers with no shared queue.
 UniqueFd open_udp_socket(const SocketAddress& address);
 UniqueFd open_tcp_listener(const SocketAddress& address);
+
+// A relay socket bound to a random free port of [min, max] on `ip`; with
+// `even`, an even port, and with `reserve_next` the port above it bound too.
+struct RelayPorts {
+    UniqueFd socket;
+    SocketAddress bound;
+    UniqueFd next;  // the reserved port+1, when asked for
+};
+std::optional<RelayPorts> open_relay_socket(const SocketAddress& ip, uint16_t min, uint16_t max,
+                                            bool even, bool reserve_next, std::mt19937_64& random);
 
 // Whether this kernel has IPv6 at all; a wildcard [::] listener is skipped
 // with a warning where it has not.

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "relay/stun_attributes.hpp"
+
 namespace turnpike::relay {
 
 const uint16_t known_attributes[] = {
@@ -38,14 +40,9 @@ constexpr auto base_flags = static_cast<StunAgentUsageFlags>(STUN_AGENT_USAGE_IG
 
 constexpr uint16_t fingerprint_type = 0x8028;
 
-// FINGERPRINT, when present, is the last attribute: 8 bytes at the very end.
+// FINGERPRINT, when present, is the last attribute (RFC 8489 section 14.7).
 bool ends_with_fingerprint(std::span<const uint8_t> packet) {
-    if (packet.size() < 28) {
-        return false;
-    }
-    const uint8_t* attr = packet.data() + packet.size() - 8;
-    return attr[0] == (fingerprint_type >> 8) && attr[1] == (fingerprint_type & 0xff) &&
-           attr[2] == 0 && attr[3] == 4;
+    return last_attribute_type(packet) == fingerprint_type;
 }
 
 }  // namespace

@@ -1,20 +1,48 @@
 #include "relay/stun_server.hpp"
 
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "relay/allocation.hpp"
+#include "relay/channel_data.hpp"
+#include "relay/turn_state.hpp"
+#include "relay/worker.hpp"
+
 namespace turnpike::relay {
 
-StunServer::StunServer(std::string software, WorkerCounters& counters)
-    : codec_(std::move(software)), counters_(counters) {}
+namespace {
 
-size_t StunServer::handle(std::span<const uint8_t> packet, const SocketAddress& from,
+constexpr std::chrono::seconds default_lifetime{600};
+
+}  // namespace
+
+std::chrono::seconds granted_lifetime(std::optional<uint32_t> requested,
+                                      std::chrono::seconds maximum) {
+    if (!requested) {
+        return std::min(default_lifetime, maximum);
+    }
+    auto asked = std::chrono::seconds(*requested);
+    return std::max(default_lifetime, std::min(asked, maximum));
+}
+
+StunServer::StunServer(std::string software, WorkerCounters& counters, Worker* worker)
+    : codec_(std::move(software)), counters_(counters), worker_(worker) {}
+
+size_t StunServer::handle(std::span<const uint8_t> packet, const ClientLink& link,
                           std::span<uint8_t> out) {
     StunMessage msg;
     switch (codec_.validate(packet, msg)) {
         case STUN_VALIDATION_SUCCESS:
             break;
-        case STUN_VALIDATION_UNKNOWN_REQUEST_ATTRIBUTE:
+        case STUN_VALIDATION_UNKNOWN_REQUEST_ATTRIBUTE: {
             bump(counters_.stun_requests);
-            bump(counters_.error_responses);
-            return codec_.unknown_attributes_error(out, msg);
+            size_t n = codec_.unknown_attributes_error(out, msg);
+            if (n != 0) {
+                bump(counters_.error_responses);
+            }
+            return n;
+        }
         case STUN_VALIDATION_NOT_STUN:
         case STUN_VALIDATION_INCOMPLETE_STUN:
             bump(counters_.dropped_not_stun);
@@ -25,25 +53,146 @@ size_t StunServer::handle(std::span<const uint8_t> packet, const SocketAddress& 
             bump(counters_.dropped_malformed);
             return 0;
     }
-    if (stun_message_get_class(&msg) != STUN_REQUEST) {
-        // Binding indications are keepalives; they need no answer.
-        return 0;
+    switch (stun_message_get_class(&msg)) {
+        case STUN_REQUEST:
+            bump(counters_.stun_requests);
+            return handle_request(msg, packet, link, out);
+        case STUN_INDICATION:
+            handle_indication(msg, packet, link);
+            return 0;
+        default:
+            return 0;  // responses are for clients, not for us
     }
-    bump(counters_.stun_requests);
-    if (stun_message_get_method(&msg) == STUN_BINDING) {
-        if (size_t n = answer_binding(codec_, msg, from, out); n != 0) {
+}
+
+size_t StunServer::handle_request(const StunMessage& msg, std::span<const uint8_t> packet,
+                                  const ClientLink& link, std::span<uint8_t> out) {
+    StunMethod method = stun_message_get_method(&msg);
+    if (method == STUN_BINDING) {
+        size_t n = answer_binding(codec_, msg, link.client, out);
+        if (n != 0) {
             bump(counters_.binding_responses);
-            return n;
         }
+        return n;
+    }
+    bool turn_method = method == STUN_ALLOCATE || method == STUN_REFRESH ||
+                       method == STUN_CREATEPERMISSION || method == STUN_CHANNELBIND;
+    if (worker_ == nullptr || !turn_method || StunCodec::is_classic(msg)) {
+        return error(msg, out, 400);
+    }
+
+    TurnState& turn = worker_->turn();
+    AuthOutcome auth = authenticate(
+        packet, *turn.settings, turn.shared.nonces, IpAddress(link.client),
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
+        turn.scratch);
+    switch (auth.kind) {
+        case AuthOutcome::Kind::ok:
+            break;
+        case AuthOutcome::Kind::challenge:
+            return challenge(msg, out, 401, link);
+        case AuthOutcome::Kind::stale_nonce:
+            return challenge(msg, out, 438, link);
+        case AuthOutcome::Kind::unauthorized:
+            bump(counters_.auth_failures);
+            return challenge(msg, out, 401, link);
+        case AuthOutcome::Kind::bad_request:
+            bump(counters_.auth_failures);
+            return error(msg, out, 400);
+    }
+
+    if (method == STUN_ALLOCATE) {
+        return allocate(msg, packet, link, auth, out);
+    }
+    if (method == STUN_REFRESH) {
+        return refresh(msg, packet, link, auth, out);
+    }
+    Allocation* allocation = turn.find(FiveTuple::of(link));
+    if (allocation == nullptr) {
+        return error(msg, out, 437, &auth);
+    }
+    if (allocation->username() != auth.username) {
+        return error(msg, out, 441, &auth);
+    }
+    if (method == STUN_CREATEPERMISSION) {
+        return create_permission(msg, packet, *allocation, auth, out);
+    }
+    return channel_bind(msg, packet, *allocation, auth, out);
+}
+
+void StunServer::handle_indication(const StunMessage& msg, std::span<const uint8_t> packet,
+                                   const ClientLink& link) {
+    // Binding indications are keepalives and need nothing; Send is the one
+    // indication a TURN server acts on.
+    if (worker_ == nullptr || stun_message_get_method(&msg) != STUN_IND_SEND ||
+        StunCodec::is_classic(msg)) {
+        return;
+    }
+    Allocation* allocation = worker_->turn().find(FiveTuple::of(link));
+    if (allocation == nullptr) {
+        bump(counters_.dropped_no_allocation);
+        return;
+    }
+    send_indication(packet, *allocation);
+}
+
+void StunServer::handle_channel_data(std::span<const uint8_t> packet, const ClientLink& link) {
+    if (worker_ == nullptr || packet.size() < channel_data::header_size) {
+        bump(counters_.dropped_malformed);
+        return;
+    }
+    Allocation* allocation = worker_->turn().find(FiveTuple::of(link));
+    if (allocation == nullptr) {
+        bump(counters_.dropped_no_allocation);
+        return;
+    }
+    uint16_t length = channel_data::length(packet);
+    const ChannelBinding* channel = allocation->channel(channel_data::number(packet));
+    if (channel == nullptr || channel_data::header_size + length > packet.size()) {
+        bump(counters_.dropped_malformed);
+        return;
+    }
+    allocation->send_to_peer(channel->peer, packet.subspan(channel_data::header_size, length),
+                             worker_->outbox(), worker_->now());
+}
+
+size_t StunServer::error(const StunMessage& msg, std::span<uint8_t> out, int code,
+                         const AuthOutcome* auth) {
+    spdlog::debug("relay: error {} for method {:#x}", code,
+                  static_cast<int>(stun_message_get_method(&msg)));
+    StunMessage response;
+    if (!codec_.start_error(response, out, msg, static_cast<StunError>(code))) {
         return 0;
     }
-    // A request for a method this server does not offer (RFC 8489 section 6.3.1.1).
+    bump(counters_.error_responses);
+    if (auth != nullptr && auth->kind == AuthOutcome::Kind::ok) {
+        return codec_.finish(response, auth->key);
+    }
+    return codec_.finish(response);
+}
+
+size_t StunServer::challenge(const StunMessage& msg, std::span<uint8_t> out, int code,
+                             const ClientLink& link) {
     StunMessage response;
-    if (!codec_.start_error(response, out, msg, STUN_ERROR_BAD_REQUEST)) {
+    if (!codec_.start_error(response, out, msg, static_cast<StunError>(code))) {
+        return 0;
+    }
+    TurnState& turn = worker_->turn();
+    std::string nonce = turn.shared.nonces.issue(
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
+        IpAddress(link.client));
+    if (stun_message_append_string(&response, STUN_ATTRIBUTE_REALM, turn.settings->realm.c_str()) !=
+            STUN_MESSAGE_RETURN_SUCCESS ||
+        stun_message_append_string(&response, STUN_ATTRIBUTE_NONCE, nonce.c_str()) !=
+            STUN_MESSAGE_RETURN_SUCCESS) {
         return 0;
     }
     bump(counters_.error_responses);
     return codec_.finish(response);
+}
+
+size_t StunServer::success(StunMessage& response, const AuthOutcome& auth) {
+    return codec_.finish(response, auth.key);
 }
 
 }  // namespace turnpike::relay

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "relay/channel_data.hpp"
 #include "relay/worker.hpp"
 
 namespace turnpike::relay {
@@ -17,12 +18,21 @@ constexpr size_t initial_input = 4096;
 
 // How many bytes the frame at the front of `data` needs, 0 while the header
 // itself is incomplete, or -1 when the bytes cannot start a frame we accept.
-long frame_length(const uint8_t* data, size_t available) {
+// ChannelData is only accepted on a stream that holds an allocation: before
+// that, bytes that look like it (an HTTP request starts with 0x47) are junk.
+long frame_length(const uint8_t* data, size_t available, bool has_allocation) {
     if (available < 4) {
         return 0;
     }
+    if ((data[0] & 0xC0) == 0x40) {
+        if (!has_allocation) {
+            return -1;
+        }
+        uint16_t payload = static_cast<uint16_t>((data[2] << 8) | data[3]);
+        return static_cast<long>(channel_data::header_size + channel_data::padded(payload));
+    }
     if ((data[0] & 0xC0) != 0) {
-        return -1;  // not STUN: the two leading bits of every STUN message are 0
+        return -1;  // neither STUN (leading bits 00) nor ChannelData (01)
     }
     if (available < 20) {
         return 0;
@@ -36,10 +46,12 @@ long frame_length(const uint8_t* data, size_t available) {
 
 }  // namespace
 
-TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer)
+TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer,
+                             const SocketAddress& local)
     : worker_(worker),
       fd_(std::move(fd)),
       peer_(peer),
+      local_(local),
       input_(initial_input),
       last_activity_(Clock::now()) {}
 
@@ -96,7 +108,8 @@ void TcpConnection::process_frames() {
     std::array<uint8_t, 2048> answer;
     size_t consumed = 0;
     while (!closed_) {
-        long needed = frame_length(input_.data() + consumed, input_used_ - consumed);
+        long needed = frame_length(input_.data() + consumed, input_used_ - consumed,
+                                   worker_.turn().find(FiveTuple{peer_, local_, false}) != nullptr);
         if (needed < 0) {
             bump(worker_.mutable_counters().tcp_connections_closed_bad_input);
             close();
@@ -105,13 +118,20 @@ void TcpConnection::process_frames() {
         if (needed == 0 || input_used_ - consumed < static_cast<size_t>(needed)) {
             break;
         }
-        size_t n = worker_.stun().handle({input_.data() + consumed, static_cast<size_t>(needed)},
-                                         peer_, answer);
+        std::span<const uint8_t> frame{input_.data() + consumed, static_cast<size_t>(needed)};
         consumed += static_cast<size_t>(needed);
+        ClientLink link{.client = peer_, .local = local_, .udp_fd = -1, .tcp = this};
+        if (channel_data::looks_like(frame)) {
+            worker_.stun().handle_channel_data(frame, link);
+            continue;
+        }
+        size_t n = worker_.stun().handle(frame, link, answer);
         if (n != 0) {
             write(answer.data(), n);
         }
     }
+    // Relayed payloads point into input_: send them before it is compacted.
+    worker_.outbox().flush();
     if (consumed != 0) {
         std::memmove(input_.data(), input_.data() + consumed, input_used_ - consumed);
         input_used_ -= consumed;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "common/address.hpp"
@@ -12,21 +13,27 @@ namespace turnpike::relay {
 
 class Worker;
 
-// One client's TCP stream. STUN messages arrive back to back, each framed by
-// its own header length; anything that is not a STUN frame closes the stream,
-// since a byte stream cannot resynchronise after garbage.
+// One client's TCP stream. STUN messages and ChannelData arrive back to back,
+// each framed by its own header length (RFC 8656 section 12.5: ChannelData
+// padded to four bytes); anything else closes the stream, since a byte stream
+// cannot resynchronise after garbage.
 class TcpConnection : public EventSource {
   public:
     using Clock = std::chrono::steady_clock;
     static constexpr size_t max_frame = 20 + 65535;
     static constexpr size_t max_pending_output = 256 * 1024;
 
-    TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer);
+    TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer,
+                  const SocketAddress& local);
 
     void on_events(uint32_t events) override;
     int fd() const { return fd_.get(); }
     bool closed() const { return closed_; }
     Clock::time_point last_activity() const { return last_activity_; }
+    const SocketAddress& peer() const { return peer_; }
+    const SocketAddress& local() const { return local_; }
+    // Queues bytes for the client (a relayed ChannelData or Data indication).
+    void send_bytes(std::span<const uint8_t> bytes) { write(bytes.data(), bytes.size()); }
     // Idempotent; the worker deletes the connection after its event batch.
     void close();
 
@@ -39,6 +46,7 @@ class TcpConnection : public EventSource {
     Worker& worker_;
     UniqueFd fd_;
     SocketAddress peer_;
+    SocketAddress local_;
     std::vector<uint8_t> input_;
     size_t input_used_ = 0;
     std::vector<uint8_t> output_;

@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "relay/channel_data.hpp"
 #include "relay/sockets.hpp"
 #include "relay/tcp_connection.hpp"
 
@@ -52,8 +53,8 @@ size_t reply_source(const msghdr& received, uint8_t* out, size_t out_size) {
 
 class Worker::UdpSocket : public EventSource {
   public:
-    UdpSocket(Worker& worker, UniqueFd fd, bool wildcard)
-        : worker_(worker), fd_(std::move(fd)), wildcard_(wildcard) {}
+    UdpSocket(Worker& worker, UniqueFd fd, const SocketAddress& bound)
+        : worker_(worker), fd_(std::move(fd)), bound_(bound), wildcard_(bound.is_unspecified()) {}
     int fd() const { return fd_.get(); }
 
     void on_events(uint32_t) override {
@@ -87,59 +88,65 @@ class Worker::UdpSocket : public EventSource {
                 bump(counters.dropped_oversized);
                 continue;
             }
-            SocketAddress from(static_cast<const sockaddr*>(h.msg_name), h.msg_namelen);
-            size_t answer = worker_.stun_.handle({in.data[i].data(), length}, from,
+            ClientLink link{
+                .client = SocketAddress(static_cast<const sockaddr*>(h.msg_name), h.msg_namelen),
+                .local = wildcard_ ? local_address(h) : bound_,
+                .udp_fd = fd_.get(),
+                .tcp = nullptr,
+                .answer_from_local = wildcard_,
+            };
+            std::span<const uint8_t> packet{in.data[i].data(), length};
+            if (channel_data::looks_like(packet)) {
+                worker_.stun_.handle_channel_data(packet, link);
+                continue;
+            }
+            size_t answer = worker_.stun_.handle(packet, link,
                                                  {out.data[replies].data(), UdpBatch::slot_bytes});
             if (answer == 0) {
                 continue;
             }
-            msghdr& o = out.headers[replies].msg_hdr;
-            o.msg_name = h.msg_name;
-            o.msg_namelen = h.msg_namelen;
-            out.iov[replies].iov_len = answer;
-            o.msg_control = nullptr;
-            o.msg_controllen = 0;
+            size_t control = 0;
             if (wildcard_) {
-                size_t control =
-                    reply_source(h, out.control[replies].data(), UdpBatch::control_bytes);
-                if (control != 0) {
-                    o.msg_control = out.control[replies].data();
-                    o.msg_controllen = control;
-                }
+                control = reply_source(h, out.control[replies].data(), UdpBatch::control_bytes);
             }
+            worker_.outbox_.add(fd_.get(), out.data[replies].data(), answer,
+                                static_cast<const sockaddr*>(h.msg_name), h.msg_namelen,
+                                control ? out.control[replies].data() : nullptr, control);
             ++replies;
         }
-        send_replies(replies);
+        worker_.outbox_.flush();
         return received == static_cast<int>(UdpBatch::size);
     }
 
-    void send_replies(unsigned count) {
-        UdpBatch& out = *worker_.out_batch_;
-        WorkerCounters& counters = worker_.counters_;
-        unsigned sent = 0;
-        while (sent < count) {
-            int n = sendmmsg(fd_.get(), out.headers.data() + sent, count - sent, MSG_DONTWAIT);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                // A full socket buffer or an unreachable client: UDP may lose
-                // this answer, and the client retransmits. Skip the one that
-                // failed and carry on with the rest.
-                bump(counters.dropped_send_failed);
-                ++sent;
-                continue;
+    // The address a datagram on a wildcard socket was sent to (IP_PKTINFO).
+    SocketAddress local_address(const msghdr& h) const {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
+             c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                in_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+                sockaddr_in sin{};
+                sin.sin_family = AF_INET;
+                sin.sin_addr = info.ipi_addr;
+                sin.sin_port = htons(bound_.port());
+                return SocketAddress(reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
             }
-            for (int i = 0; i < n; ++i) {
-                bump(counters.udp_datagrams_out);
-                bump(counters.bytes_out, out.iov[sent + i].iov_len);
+            if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+                in6_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+                sockaddr_in6 sin6{};
+                sin6.sin6_family = AF_INET6;
+                sin6.sin6_addr = info.ipi6_addr;
+                sin6.sin6_port = htons(bound_.port());
+                return SocketAddress(reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6));
             }
-            sent += static_cast<unsigned>(n);
         }
+        return bound_;
     }
 
     Worker& worker_;
     UniqueFd fd_;
+    SocketAddress bound_;
     bool wildcard_;
 };
 
@@ -162,9 +169,13 @@ class Worker::TcpListener : public EventSource {
                 return;
             }
             bump(worker_.counters_.tcp_connections_accepted);
+            sockaddr_storage local{};
+            socklen_t local_length = sizeof(local);
+            getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length);
             worker_.adopt(std::make_unique<TcpConnection>(
                 worker_, UniqueFd(fd),
-                SocketAddress(reinterpret_cast<sockaddr*>(&peer), peer_length)));
+                SocketAddress(reinterpret_cast<sockaddr*>(&peer), peer_length),
+                SocketAddress(reinterpret_cast<sockaddr*>(&local), local_length)));
         }
     }
 
@@ -173,24 +184,43 @@ class Worker::TcpListener : public EventSource {
     UniqueFd fd_;
 };
 
-// An eventfd that tells the loop to stop.
-class Worker::Wakeup : public EventSource {
+// Commands from the control thread: a locked queue and an eventfd. The lock
+// is taken only when a command arrives, never per packet.
+class Worker::Mailbox : public EventSource {
   public:
-    explicit Wakeup(Worker& worker) : worker_(worker), fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    explicit Mailbox(Worker& worker)
+        : worker_(worker), fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
         if (!fd_) {
             throw std::system_error(errno, std::generic_category(), "eventfd");
         }
     }
     int fd() const { return fd_.get(); }
-    void signal() {
+    void post(std::function<void(Worker&)> command) {
+        {
+            std::lock_guard lock(mutex_);
+            commands_.push_back(std::move(command));
+        }
         uint64_t one = 1;
         [[maybe_unused]] auto n = ::write(fd_.get(), &one, sizeof(one));
     }
-    void on_events(uint32_t) override { worker_.running_ = false; }
+    void on_events(uint32_t) override {
+        uint64_t count = 0;
+        [[maybe_unused]] auto n = ::read(fd_.get(), &count, sizeof(count));
+        std::vector<std::function<void(Worker&)>> pending;
+        {
+            std::lock_guard lock(mutex_);
+            pending.swap(commands_);
+        }
+        for (auto& command : pending) {
+            command(worker_);
+        }
+    }
 
   private:
     Worker& worker_;
     UniqueFd fd_;
+    std::mutex mutex_;
+    std::vector<std::function<void(Worker&)>> commands_;
 };
 
 // Once a second: housekeeping that must not run per packet.
@@ -208,7 +238,7 @@ class Worker::Ticker : public EventSource {
     void on_events(uint32_t) override {
         uint64_t expirations = 0;
         [[maybe_unused]] auto n = ::read(fd_.get(), &expirations, sizeof(expirations));
-        worker_.close_idle_connections();
+        worker_.housekeeping();
     }
 
   private:
@@ -216,15 +246,20 @@ class Worker::Ticker : public EventSource {
     UniqueFd fd_;
 };
 
-Worker::Worker(unsigned index, const RelaySettings& settings)
+Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& shared,
+               std::shared_ptr<const TurnSettings> turn_settings)
     : index_(index),
-      stun_(settings.software, counters_),
+      turn_(shared, std::move(turn_settings)),
+      stun_(settings.software, counters_, this),
       epoll_(epoll_create1(EPOLL_CLOEXEC)),
       in_batch_(std::make_unique<UdpBatch>()),
-      out_batch_(std::make_unique<UdpBatch>()) {
+      out_batch_(std::make_unique<UdpBatch>()),
+      outbox_(counters_),
+      now_(Clock::now()) {
     if (!epoll_) {
         throw std::system_error(errno, std::generic_category(), "epoll_create1");
     }
+    apply(turn_.settings);
     for (const auto& address : settings.listen) {
         if (address.is_v6() && address.is_unspecified() && !ipv6_available()) {
             if (index_ == 0) {
@@ -233,16 +268,15 @@ Worker::Worker(unsigned index, const RelaySettings& settings)
             }
             continue;
         }
-        auto udp =
-            std::make_unique<UdpSocket>(*this, open_udp_socket(address), address.is_unspecified());
+        auto udp = std::make_unique<UdpSocket>(*this, open_udp_socket(address), address);
         watch(udp->fd(), EPOLLIN, udp.get());
         sources_.push_back(std::move(udp));
         auto tcp = std::make_unique<TcpListener>(*this, open_tcp_listener(address));
         watch(tcp->fd(), EPOLLIN, tcp.get());
         sources_.push_back(std::move(tcp));
     }
-    wakeup_ = std::make_unique<Wakeup>(*this);
-    watch(wakeup_->fd(), EPOLLIN, wakeup_.get());
+    mailbox_ = std::make_unique<Mailbox>(*this);
+    watch(mailbox_->fd(), EPOLLIN, mailbox_.get());
     auto ticker = std::make_unique<Ticker>(*this);
     watch(ticker->fd(), EPOLLIN, ticker.get());
     sources_.push_back(std::move(ticker));
@@ -250,6 +284,10 @@ Worker::Worker(unsigned index, const RelaySettings& settings)
 
 Worker::~Worker() {
     stop();
+    // Relay sockets unregister from epoll as they go: before epoll_ closes.
+    while (!turn_.allocations.empty()) {
+        turn_.remove(turn_.allocations.begin()->first);
+    }
 }
 
 void Worker::start() {
@@ -259,8 +297,25 @@ void Worker::start() {
 
 void Worker::stop() {
     if (thread_.joinable()) {
-        wakeup_->signal();
+        post([](Worker& w) { w.running_ = false; });
         thread_.join();
+    }
+}
+
+void Worker::post(std::function<void(Worker&)> command) {
+    mailbox_->post(std::move(command));
+}
+
+void Worker::apply(std::shared_ptr<const TurnSettings> settings) {
+    turn_.settings = std::move(settings);
+    const QuotaSettings& q = turn_.settings->quotas;
+    // The server-wide budget is shared out evenly: no counter is shared
+    // between threads on the packet path.
+    uint64_t share = q.bps_capacity / std::max(1u, turn_.settings->workers);
+    to_peer_budget_.set_rate(q.bps_capacity != 0 ? std::max<uint64_t>(share, 1) : 0);
+    to_client_budget_.set_rate(q.bps_capacity != 0 ? std::max<uint64_t>(share, 1) : 0);
+    for (auto& [tuple, allocation] : turn_.allocations) {
+        allocation->set_rate(q.max_bps);
     }
 }
 
@@ -305,20 +360,47 @@ void Worker::retire(TcpConnection* connection) {
 
 void Worker::reap_retired() {
     for (int fd : retired_) {
-        if (connections_.erase(fd) != 0) {
-            drop(counters_.tcp_connections_open);
+        auto it = connections_.find(fd);
+        if (it == connections_.end()) {
+            continue;
         }
+        // RFC 8656 section 3.1: a TCP allocation ends with its connection.
+        FiveTuple tuple{it->second->peer(), it->second->local(), false};
+        if (turn_.find(tuple) != nullptr) {
+            turn_.remove(tuple);
+            drop(counters_.allocations_active);
+        }
+        connections_.erase(it);
+        drop(counters_.tcp_connections_open);
     }
     retired_.clear();
 }
 
-void Worker::close_idle_connections() {
-    auto deadline = TcpConnection::Clock::now() - tcp_idle_timeout;
+void Worker::housekeeping() {
+    auto now = Clock::now();
+    auto deadline = now - tcp_idle_timeout;
     for (auto& [fd, connection] : connections_) {
-        if (!connection->closed() && connection->last_activity() < deadline) {
+        bool holds_allocation =
+            turn_.find(FiveTuple{connection->peer(), connection->local(), false}) != nullptr;
+        if (!connection->closed() && !holds_allocation && connection->last_activity() < deadline) {
             bump(counters_.tcp_connections_closed_idle);
             connection->close();
         }
+    }
+    for (auto it = turn_.allocations.begin(); it != turn_.allocations.end();) {
+        Allocation& allocation = *it->second;
+        if (allocation.expires <= now) {
+            turn_.shared.ledger.release(allocation.username());
+            it = turn_.allocations.erase(it);
+            drop(counters_.allocations_active);
+            bump(counters_.allocations_expired);
+            continue;
+        }
+        allocation.expire_entries(now);
+        ++it;
+    }
+    if (index_ == 0) {
+        turn_.shared.reservations.expire(now);
     }
 }
 
@@ -333,9 +415,11 @@ void Worker::run() {
             spdlog::critical("relay worker {}: epoll_wait: {}", index_, std::strerror(errno));
             return;
         }
+        now_ = Clock::now();  // one clock read per wakeup, not per packet
         for (int i = 0; i < n; ++i) {
             static_cast<EventSource*>(events[i].data.ptr)->on_events(events[i].events);
         }
+        outbox_.flush();
         reap_retired();
     }
 }

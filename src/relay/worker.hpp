@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -11,7 +13,10 @@
 #include "common/unique_fd.hpp"
 #include "relay/counters.hpp"
 #include "relay/event_source.hpp"
+#include "relay/outbox.hpp"
+#include "relay/quota.hpp"
 #include "relay/stun_server.hpp"
+#include "relay/turn_state.hpp"
 #include "relay/udp_batch.hpp"
 
 namespace turnpike::relay {
@@ -19,13 +24,15 @@ namespace turnpike::relay {
 class TcpConnection;
 
 // One data-plane thread: its own epoll loop, its own SO_REUSEPORT socket on
-// every listening address, its own STUN state. Workers share nothing, so the
-// packet path takes no lock.
+// every listening address, its own allocations. Workers share nothing on the
+// packet path, so it takes no lock; the control thread reaches a worker only
+// through its mailbox.
 class Worker {
   public:
     static constexpr std::chrono::seconds tcp_idle_timeout{60};
 
-    Worker(unsigned index, const RelaySettings& settings);
+    Worker(unsigned index, const RelaySettings& settings, RelayShared& shared,
+           std::shared_ptr<const TurnSettings> turn_settings);
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -33,11 +40,23 @@ class Worker {
     void start();
     void stop();  // asks the loop to end and joins it
 
-    const WorkerCounters& counters() const { return counters_; }
+    // Runs `command` on the worker thread, between two batches of events.
+    void post(std::function<void(Worker&)> command);
 
-    // Used by the worker's event sources.
+    const WorkerCounters& counters() const { return counters_; }
+    unsigned index() const { return index_; }
+
+    // For the worker's own event sources and request handlers.
     StunServer& stun() { return stun_; }
+    TurnState& turn() { return turn_; }
     WorkerCounters& mutable_counters() { return counters_; }
+    UdpBatch& receive_buffers() { return *in_batch_; }
+    Outbox& outbox() { return outbox_; }
+    Clock::time_point now() const { return now_; }
+    TokenBucket& to_peer_budget() { return to_peer_budget_; }
+    TokenBucket& to_client_budget() { return to_client_budget_; }
+    void apply(std::shared_ptr<const TurnSettings> settings);
+
     void watch(int fd, uint32_t events, EventSource* source);
     void rewatch(int fd, uint32_t events, EventSource* source);
     void forget(int fd);
@@ -47,23 +66,28 @@ class Worker {
   private:
     class UdpSocket;
     class TcpListener;
-    class Wakeup;
+    class Mailbox;
     class Ticker;
 
     void run();
     void reap_retired();
-    void close_idle_connections();
+    void housekeeping();
 
     unsigned index_;
     WorkerCounters counters_;
+    TurnState turn_;
     StunServer stun_;
     UniqueFd epoll_;
     std::unique_ptr<UdpBatch> in_batch_;
     std::unique_ptr<UdpBatch> out_batch_;
+    Outbox outbox_;
+    Clock::time_point now_;
+    TokenBucket to_peer_budget_;
+    TokenBucket to_client_budget_;
     std::vector<std::unique_ptr<EventSource>> sources_;
     std::unordered_map<int, std::unique_ptr<TcpConnection>> connections_;
     std::vector<int> retired_;
-    std::unique_ptr<Wakeup> wakeup_;
+    std::unique_ptr<Mailbox> mailbox_;
     std::thread thread_;
     bool running_ = false;
 };

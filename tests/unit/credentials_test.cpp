@@ -203,6 +203,8 @@ TEST(NonceSource, BindsTheClientAddress) {
     const auto nonce = nonces.issue(now, ip("198.51.100.7"));
     EXPECT_EQ(nonces.check(nonce, now, ip("198.51.100.8")), NonceStatus::invalid);
     EXPECT_EQ(nonces.check(nonce, now, ip("::ffff:198.51.100.7")), NonceStatus::invalid);
+    // The same sixteen bytes as 198.51.100.7 zero-padded: only the family differs.
+    EXPECT_EQ(nonces.check(nonce, now, ip("c633:6407::")), NonceStatus::invalid);
     const auto v6 = nonces.issue(now, ip("2001:db8::7"));
     EXPECT_EQ(nonces.check(v6, now, ip("2001:db8::7")), NonceStatus::valid);
     EXPECT_EQ(nonces.check(v6, now, ip("2001:db8::8")), NonceStatus::invalid);

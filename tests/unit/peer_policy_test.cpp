@@ -5,8 +5,33 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
+
+// Counts every allocation in this test program, to show that judging a peer
+// allocates nothing: it runs per packet on the relay's workers.
+namespace {
+std::atomic<long> allocations{0};
+}  // namespace
+
+// Out of line: inlined into a caller, GCC pairs free() with operator new and
+// warns (-Wmismatched-new-delete).
+[[gnu::noinline]] void* operator new(std::size_t size) {
+    ++allocations;
+    if (void* p = std::malloc(size != 0 ? size : 1)) {
+        return p;
+    }
+    throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept {
+    std::free(p);
+}
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 // Addresses here are only parsed and judged, never contacted.
 
@@ -227,6 +252,29 @@ TEST(PeerPolicy, LoopbackSwitchLetsOnlyLoopbackThrough) {
     const PeerPolicy open_but_denied(CidrSet{}, CidrSet::parse_list("127.0.0.0/8"), true);
     EXPECT_FALSE(open_but_denied.permits(ip("127.0.0.1")));
     EXPECT_TRUE(open_but_denied.permits(ip("::1")));
+}
+
+TEST(PeerPolicy, JudgingAllocatesNothing) {
+    const PeerPolicy policy(CidrSet::parse_list("10.1.0.0/16, 2001:db8::/48"),
+                            CidrSet::parse_list("8.8.8.8, ::ffff:9.9.9.0/120"), true);
+    std::vector<IpAddress> peers;
+    for (auto text : {"8.8.4.4", "8.8.8.8", "10.1.2.3", "10.2.3.4", "127.0.0.1", "::1",
+                      "::ffff:9.9.9.9", "64:ff9b::10.0.0.1", "2002:a00:1::1", "2606:4700::1",
+                      "fe80::1", "2001:db8::1", "::", "0.0.0.0"}) {
+        peers.push_back(ip(text));
+    }
+    const auto socket_address = SocketAddress::parse("[2606:4700::1]:3478");
+    ASSERT_TRUE(socket_address);
+
+    const long before = allocations.load();
+    std::size_t denied = 0;
+    for (const auto& peer : peers) {
+        denied += policy.permits(peer) ? 0 : 1;
+        denied += policy.why_denied(peer).empty() ? 0 : 1;
+    }
+    denied += policy.permits(IpAddress(*socket_address)) ? 0 : 1;
+    EXPECT_EQ(allocations.load(), before);
+    EXPECT_GT(denied, 0u);
 }
 
 TEST(PeerPolicy, ReasonsNameTheRange) {

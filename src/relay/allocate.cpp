@@ -1,0 +1,228 @@
+// Allocate (RFC 8656 section 7): a relayed transport address for a client.
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "relay/allocation.hpp"
+#include "relay/sockets.hpp"
+#include "relay/stun_attributes.hpp"
+#include "relay/stun_server.hpp"
+#include "relay/turn_state.hpp"
+#include "relay/worker.hpp"
+
+namespace turnpike::relay {
+
+namespace {
+
+constexpr uint16_t attribute_requested_address_family = 0x0017;
+constexpr uint8_t transport_udp = 17;
+
+struct AllocateRequest {
+    std::optional<uint32_t> transport;
+    std::optional<uint32_t> lifetime;
+    std::optional<uint8_t> family;  // 0x01 IPv4, 0x02 IPv6
+    bool even_port = false;
+    bool reserve_next = false;
+    bool dont_fragment = false;
+    std::optional<Reservations::Token> token;
+    bool malformed = false;
+};
+
+uint32_t read32(std::span<const uint8_t> v) {
+    return (uint32_t{v[0]} << 24) | (uint32_t{v[1]} << 16) | (uint32_t{v[2]} << 8) | v[3];
+}
+
+AllocateRequest parse_allocate(std::span<const uint8_t> packet) {
+    AllocateRequest r;
+    for_each_attribute(packet, [&](const AttributeView& a) {
+        switch (a.type) {
+            case STUN_ATTRIBUTE_REQUESTED_TRANSPORT:
+                a.value.size() == 4 ? void(r.transport = read32(a.value))
+                                    : void(r.malformed = true);
+                break;
+            case STUN_ATTRIBUTE_LIFETIME:
+                a.value.size() == 4 ? void(r.lifetime = read32(a.value)) : void(r.malformed = true);
+                break;
+            case attribute_requested_address_family:
+                a.value.size() == 4 ? void(r.family = a.value[0]) : void(r.malformed = true);
+                break;
+            case STUN_ATTRIBUTE_EVEN_PORT:
+                r.even_port = true;
+                a.value.size() >= 1 ? void(r.reserve_next = (a.value[0] & 0x80) != 0)
+                                    : void(r.malformed = true);
+                break;
+            case STUN_ATTRIBUTE_RESERVATION_TOKEN:
+                if (a.value.size() == 8) {
+                    r.token.emplace();
+                    std::memcpy(r.token->data(), a.value.data(), 8);
+                } else {
+                    r.malformed = true;
+                }
+                break;
+            case STUN_ATTRIBUTE_DONT_FRAGMENT:
+                r.dont_fragment = true;
+                break;
+            case STUN_ATTRIBUTE_MESSAGE_INTEGRITY:
+                return false;
+            default:
+                break;
+        }
+        return true;
+    });
+    return r;
+}
+
+SocketAddress with_port(const IpAddress& ip, uint16_t port) {
+    return *SocketAddress::parse_ip(ip.to_string(), port);
+}
+
+// The local address to bind a relay socket on for `family`: a configured
+// relay-ip, else the address the client reached us on.
+std::optional<SocketAddress> relay_address_for(int family, const ClientLink& link,
+                                               const TurnSettings& s) {
+    for (const auto& ip : s.relay_ip) {
+        if (ip.family() == family) {
+            return with_port(ip, 0);
+        }
+    }
+    if (link.local.family() == family && !link.local.is_unspecified()) {
+        SocketAddress local = link.local;
+        local.set_port(0);
+        return local;
+    }
+    return std::nullopt;
+}
+
+SocketAddress reported_address(const SocketAddress& bound, const TurnSettings& s) {
+    for (const auto& ip : s.external_ip) {
+        if (ip.family() == bound.family()) {
+            return with_port(ip, bound.port());
+        }
+    }
+    return bound;
+}
+
+void set_dont_fragment(int fd, int family) {
+    int value = IP_PMTUDISC_DO;
+    if (family == AF_INET) {
+        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &value, sizeof(value));
+    } else {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &value, sizeof(value));
+    }
+}
+
+bool append_xor(StunMessage& response, StunAttribute type, const SocketAddress& address) {
+    sockaddr_storage storage{};
+    std::memcpy(&storage, address.sockaddr_ptr(), address.length());
+    return stun_message_append_xor_addr(&response, type, &storage, address.length()) ==
+           STUN_MESSAGE_RETURN_SUCCESS;
+}
+
+}  // namespace
+
+size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> packet,
+                            const ClientLink& link, const AuthOutcome& auth,
+                            std::span<uint8_t> out) {
+    TurnState& turn = worker_->turn();
+    const TurnSettings& s = *turn.settings;
+    FiveTuple tuple = FiveTuple::of(link);
+    StunTransactionId transaction;
+    stun_message_id(&msg, transaction);
+
+    Allocation* existing = turn.find(tuple);
+    if (existing != nullptr &&
+        (std::memcmp(existing->allocate_transaction.data(), transaction, 12) != 0 ||
+         existing->username() != auth.username)) {
+        return error(msg, out, 437, &auth);
+    }
+
+    AllocateRequest request = parse_allocate(packet);
+    Clock::time_point now = worker_->now();
+    if (existing == nullptr) {
+        if (request.malformed || !request.transport ||
+            (request.token && (request.even_port || request.family))) {
+            return error(msg, out, 400, &auth);
+        }
+        if ((*request.transport >> 24) != transport_udp) {
+            return error(msg, out, 442, &auth);
+        }
+        if (request.family && *request.family != 0x01 && *request.family != 0x02) {
+            return error(msg, out, 440, &auth);
+        }
+        int family =
+            request.family ? (*request.family == 0x01 ? AF_INET : AF_INET6) : link.local.family();
+        std::optional<SocketAddress> relay_ip = relay_address_for(family, link, s);
+        if (!relay_ip) {
+            return error(msg, out, 440, &auth);
+        }
+
+        switch (
+            turn.shared.ledger.acquire(auth.username, s.quotas.user_quota, s.quotas.total_quota)) {
+            case AllocationLedger::Verdict::granted:
+                break;
+            case AllocationLedger::Verdict::user_quota:
+                return error(msg, out, 486, &auth);
+            case AllocationLedger::Verdict::total_quota:
+                return error(msg, out, 508, &auth);
+        }
+
+        std::optional<RelayPorts> ports;
+        if (request.token) {
+            if (auto held = turn.shared.reservations.take(*request.token, now)) {
+                ports = RelayPorts{std::move(*held), {}, {}};
+                sockaddr_storage bound{};
+                socklen_t length = sizeof(bound);
+                getsockname(ports->socket.get(), reinterpret_cast<sockaddr*>(&bound), &length);
+                ports->bound = SocketAddress(reinterpret_cast<sockaddr*>(&bound), length);
+            }
+        } else {
+            ports = open_relay_socket(*relay_ip, s.min_port, s.max_port, request.even_port,
+                                      request.reserve_next, turn.random);
+        }
+        if (!ports) {
+            turn.shared.ledger.release(auth.username);
+            return error(msg, out, 508, &auth);
+        }
+        if (request.dont_fragment) {
+            set_dont_fragment(ports->socket.get(), family);
+        }
+        if (ports->next) {
+            auto token = turn.shared.reservations.add(std::move(ports->next), now);
+            std::memcpy(request.token.emplace().data(), token.data(), token.size());
+        } else {
+            request.token.reset();
+        }
+
+        auto allocation = std::make_unique<Allocation>(
+            *worker_, link, std::move(ports->socket), ports->bound,
+            reported_address(ports->bound, s), std::string(auth.username), auth.key);
+        std::memcpy(allocation->allocate_transaction.data(), transaction, 12);
+        allocation->set_rate(s.quotas.max_bps);
+        allocation->expires = now + granted_lifetime(request.lifetime, s.quotas.max_lifetime);
+        existing = allocation.get();
+        turn.allocations.emplace(tuple, std::move(allocation));
+        bump(counters_.allocations_created);
+        bump(counters_.allocations_active);
+    } else {
+        request.token.reset();  // a retransmission: the first answer carried it
+    }
+
+    auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(existing->expires - now);
+    StunMessage response;
+    if (!codec_.start_response(response, out, msg) ||
+        !append_xor(response, STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS, existing->reported()) ||
+        stun_message_append32(&response, STUN_ATTRIBUTE_LIFETIME,
+                              static_cast<uint32_t>(std::max<long>(0, lifetime.count()))) !=
+            STUN_MESSAGE_RETURN_SUCCESS ||
+        !append_xor(response, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, link.client)) {
+        return 0;
+    }
+    if (request.token &&
+        stun_message_append_bytes(&response, STUN_ATTRIBUTE_RESERVATION_TOKEN,
+                                  request.token->data(), 8) != STUN_MESSAGE_RETURN_SUCCESS) {
+        return 0;
+    }
+    return success(response, auth);
+}
+
+}  // namespace turnpike::relay

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <chrono>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/credentials.hpp"
+#include "relay/turn_settings.hpp"
+
+namespace turnpike::relay {
+
+// The long-term credential mechanism (RFC 8489 section 9.2) for static users
+// and TURN REST usernames. MESSAGE-INTEGRITY is checked here, in constant
+// time, rather than by libnice (whose comparison is a plain memcmp).
+struct AuthOutcome {
+    enum class Kind {
+        ok,
+        challenge,     // no MESSAGE-INTEGRITY: 401 with REALM and NONCE
+        unauthorized,  // unknown user, expired REST username, wrong realm or key: 401
+        stale_nonce,   // 438 with a fresh NONCE
+        bad_request,   // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
+    };
+    Kind kind = Kind::challenge;
+    std::string_view username;  // points into the request
+    LongTermKey key{};
+};
+
+AuthOutcome authenticate(std::span<const uint8_t> request, const TurnSettings& settings,
+                         const NonceSource& nonces, const IpAddress& client,
+                         std::chrono::sys_seconds now, std::vector<uint8_t>& scratch);
+
+// Whether `request` carries a MESSAGE-INTEGRITY that `key` produced.
+bool integrity_matches(std::span<const uint8_t> request, const LongTermKey& key,
+                       std::vector<uint8_t>& scratch);
+
+}  // namespace turnpike::relay

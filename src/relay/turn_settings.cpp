@@ -1,0 +1,30 @@
+#include "relay/turn_settings.hpp"
+
+namespace turnpike::relay {
+
+std::shared_ptr<const TurnSettings> TurnSettings::from(const Config& config) {
+    auto s = std::make_shared<TurnSettings>(TurnSettings{
+        .realm = config.server.realm,
+        .users = {},
+        .rest_secret = config.auth.static_auth_secret,
+        .quotas = config.quotas,
+        .policy = PeerPolicy(config.relay.allowed_peer_ip, config.relay.denied_peer_ip,
+                             config.relay.allow_loopback_peers),
+        .relay_ip = config.relay.relay_ip,
+        .external_ip = {},
+        .min_port = config.relay.min_port,
+        .max_port = config.relay.max_port,
+        .workers = config.relay.threads,
+    });
+    for (const auto& user : config.auth.users) {
+        s->users.emplace(user.name, user.key);
+    }
+    for (const auto& text : config.server.external_ip) {
+        if (auto ip = IpAddress::parse(text)) {
+            s->external_ip.push_back(*ip);
+        }
+    }
+    return s;
+}
+
+}  // namespace turnpike::relay
