@@ -76,6 +76,30 @@ gboolean on_reload(gpointer data) {
     return G_SOURCE_CONTINUE;
 }
 
+// SIGUSR1: one log line with the relay's counters, summed over its workers
+// (the admin API's /metrics will serve the same numbers).
+gboolean on_dump_stats(gpointer data) {
+    auto& daemon = *static_cast<Daemon*>(data);
+    if (daemon.relay) {
+        relay::RelayStats s = daemon.relay->stats();
+        spdlog::info(
+            "stats: allocations_active={} allocations_created={} allocations_expired={} "
+            "auth_failures={} relayed_to_peer_packets={} relayed_to_peer_bytes={} "
+            "relayed_to_client_packets={} relayed_to_client_bytes={} stun_requests={} "
+            "binding_responses={} error_responses={} dropped_not_stun={} dropped_malformed={} "
+            "dropped_oversized={} dropped_no_allocation={} dropped_no_permission={} "
+            "dropped_rate_limited={} dropped_send_failed={} peer_denied={} "
+            "tcp_connections_open={}",
+            s.allocations_active, s.allocations_created, s.allocations_expired, s.auth_failures,
+            s.relayed_to_peer_packets, s.relayed_to_peer_bytes, s.relayed_to_client_packets,
+            s.relayed_to_client_bytes, s.stun_requests, s.binding_responses, s.error_responses,
+            s.dropped_not_stun, s.dropped_malformed, s.dropped_oversized, s.dropped_no_allocation,
+            s.dropped_no_permission, s.dropped_rate_limited, s.dropped_send_failed, s.peer_denied,
+            s.tcp_connections_open);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 gboolean on_terminate(gpointer data) {
     auto& daemon = *static_cast<Daemon*>(data);
     spdlog::info("shutting down");
@@ -112,6 +136,7 @@ int run(const Options& options) {
     g_unix_signal_add(SIGHUP, on_reload, &daemon);
     g_unix_signal_add(SIGTERM, on_terminate, &daemon);
     g_unix_signal_add(SIGINT, on_terminate, &daemon);
+    g_unix_signal_add(SIGUSR1, on_dump_stats, &daemon);
     sd_notify(0, "READY=1\nSTATUS=running");
     spdlog::info("ready");
     g_main_loop_run(daemon.loop);
