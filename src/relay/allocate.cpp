@@ -15,12 +15,15 @@ namespace turnpike::relay {
 namespace {
 
 constexpr uint16_t attribute_requested_address_family = 0x0017;
+constexpr uint16_t attribute_additional_address_family = 0x8000;
+constexpr uint16_t attribute_address_error_code = 0x8001;
 constexpr uint8_t transport_udp = 17;
 
 struct AllocateRequest {
     std::optional<uint32_t> transport;
     std::optional<uint32_t> lifetime;
     std::optional<uint8_t> family;  // 0x01 IPv4, 0x02 IPv6
+    std::optional<uint8_t> additional_family;
     bool even_port = false;
     bool reserve_next = false;
     bool dont_fragment = false;
@@ -45,6 +48,10 @@ AllocateRequest parse_allocate(std::span<const uint8_t> packet) {
                 break;
             case attribute_requested_address_family:
                 a.value.size() == 4 ? void(r.family = a.value[0]) : void(r.malformed = true);
+                break;
+            case attribute_additional_address_family:
+                a.value.size() == 4 ? void(r.additional_family = a.value[0])
+                                    : void(r.malformed = true);
                 break;
             case STUN_ATTRIBUTE_EVEN_PORT:
                 r.even_port = true;
@@ -118,6 +125,18 @@ bool append_xor(StunMessage& response, StunAttribute type, const SocketAddress& 
            STUN_MESSAGE_RETURN_SUCCESS;
 }
 
+// Dual allocations (one IPv4 and one IPv6 relayed address at once) are not
+// offered: the IPv4 allocation succeeds and ADDRESS-ERROR-CODE 440 says the
+// additional family was not allocated (RFC 8656 section 7.2, item 9).
+bool append_address_error(StunMessage& response, uint8_t family) {
+    static constexpr char reason[] = "Address Family not Supported";
+    uint8_t value[4 + sizeof(reason) - 1] = {family, 0, 4, 40};
+    std::memcpy(value + 4, reason, sizeof(reason) - 1);
+    return stun_message_append_bytes(&response,
+                                     static_cast<StunAttribute>(attribute_address_error_code),
+                                     value, sizeof(value)) == STUN_MESSAGE_RETURN_SUCCESS;
+}
+
 }  // namespace
 
 size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> packet,
@@ -139,7 +158,11 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
     AllocateRequest request = parse_allocate(packet);
     Clock::time_point now = worker_->now();
     if (existing == nullptr) {
-        if (request.malformed || !request.transport ||
+        // RFC 8656 section 7.2, items 3 to 6.
+        bool additional_conflicts =
+            request.additional_family && (*request.additional_family != 0x02 || request.family ||
+                                          request.token || request.reserve_next);
+        if (request.malformed || !request.transport || additional_conflicts ||
             (request.token && (request.even_port || request.family))) {
             return error(msg, out, 400, &auth);
         }
@@ -220,6 +243,9 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
     if (request.token &&
         stun_message_append_bytes(&response, STUN_ATTRIBUTE_RESERVATION_TOKEN,
                                   request.token->data(), 8) != STUN_MESSAGE_RETURN_SUCCESS) {
+        return 0;
+    }
+    if (request.additional_family && !append_address_error(response, *request.additional_family)) {
         return 0;
     }
     return success(response, auth);
