@@ -165,15 +165,8 @@ void Allocation::on_events(uint32_t) {
 void Allocation::receive_batch(bool& more) {
     UdpBatch& in = worker_.receive_buffers();
     Outbox& outbox = worker_.outbox();
-    // Leave headroom in front and room for padding behind each payload.
-    for (unsigned i = 0; i < UdpBatch::size; ++i) {
-        auto& h = in.headers[i].msg_hdr;
-        in.iov[i] = {in.data[i].data() + headroom, UdpBatch::slot_bytes - headroom - 4};
-        h.msg_namelen = sizeof(sockaddr_storage);
-        h.msg_control = nullptr;
-        h.msg_controllen = 0;
-        h.msg_flags = 0;
-    }
+    // Headroom in front of each payload, room for padding behind it.
+    in.prepare_receive(false, headroom);
     int received =
         recvmmsg(socket_.get(), in.headers.data(), UdpBatch::size, MSG_DONTWAIT, nullptr);
     more = received == static_cast<int>(UdpBatch::size);
@@ -203,10 +196,6 @@ void Allocation::receive_batch(bool& more) {
         deliver(in.data[i].data() + headroom, length, peer, outbox);
     }
     outbox.flush();
-    // The receive slots are shared with the listening sockets: give them back.
-    for (unsigned i = 0; i < UdpBatch::size; ++i) {
-        in.iov[i] = {in.data[i].data(), UdpBatch::slot_bytes};
-    }
 }
 
 void Allocation::deliver(uint8_t* payload, size_t length, const SocketAddress& peer,

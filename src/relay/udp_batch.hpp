@@ -33,12 +33,15 @@ struct UdpBatch {
         }
     }
 
-    // Readies every slot for recvmmsg (the kernel shrinks the lengths).
-    void prepare_receive(bool with_control) {
+    // Readies every slot for recvmmsg (the kernel shrinks the lengths), each
+    // datagram landing `headroom` bytes into its slot. Every reader calls
+    // this, so no reader depends on how the last one left the slots.
+    void prepare_receive(bool with_control, size_t headroom = 0) {
         for (unsigned i = 0; i < size; ++i) {
             auto& h = headers[i].msg_hdr;
             h.msg_namelen = sizeof(sockaddr_storage);
-            iov[i].iov_len = slot_bytes;
+            // 4 bytes spare behind the payload for TCP padding when there is headroom.
+            iov[i] = {data[i].data() + headroom, slot_bytes - headroom - (headroom ? 4 : 0)};
             h.msg_control = with_control ? control[i].data() : nullptr;
             h.msg_controllen = with_control ? control_bytes : 0;
             h.msg_flags = 0;
