@@ -1,0 +1,1933 @@
+// turn_load: a TURN (RFC 8656, UDP relay) load generator for loopback benchmarks.
+//
+// Three modes, each printing one JSON line of results on stdout:
+//
+//   relay       M allocations, each on its own client UDP socket, authenticated
+//               with the long-term credential mechanism (Allocate -> 401 with
+//               REALM and NONCE -> Allocate with USERNAME, REALM, NONCE and
+//               MESSAGE-INTEGRITY = HMAC-SHA1 keyed by MD5(user:realm:pass)),
+//               then CreatePermission and ChannelBind for a peer socket of its
+//               own that this program owns on loopback. ChannelData of L payload
+//               bytes goes client -> relay -> peer; the peer echoes the payload
+//               peer -> relay -> client, so both directions are relayed. Either
+//               closed loop (a window of W packets in flight per allocation:
+//               flat out) or open loop at a target rate. The payload carries its
+//               send time, so every round trip gives a latency (p50/p99); what
+//               does not come back within the timeout is lost. Batched with
+//               sendmmsg/recvmmsg.
+//   alloc-rate  C allocation cycles at once, each on a fresh client socket:
+//               Allocate -> 401 -> Allocate with credentials -> Refresh with
+//               LIFETIME 0 (deleting it, so relay ports are not used up), for D
+//               seconds: allocations completed per second.
+//   idle        N allocations held with no permissions and no traffic; then a
+//               line {"phase":"ready",...} and a wait for a line on stdin (or
+//               its end), so a runner can read the server's memory; then every
+//               allocation is deleted with Refresh LIFETIME 0.
+//
+// With --server-pid, the server's CPU time (utime+stime from /proc/PID/stat)
+// over the measured phase is in the result, and per relayed packet or per
+// allocation. Control requests are retransmitted as RFC 8489 says (RTO doubling
+// from --rto-ms) and carry FINGERPRINT, as browsers' requests do.
+//
+// Traffic goes only to loopback addresses (127.0.0.0/8, ::1): the server, and
+// every relayed address a server hands out, are refused otherwise.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <span>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/unique_fd.hpp"
+
+namespace {
+
+using turnpike::UniqueFd;
+
+// ---------------------------------------------------------------------------
+// STUN and TURN constants (RFC 8489, RFC 8656)
+
+constexpr uint32_t magic_cookie = 0x2112A442;
+constexpr uint32_t fingerprint_xor = 0x5354554E;
+constexpr size_t header_bytes = 20;
+
+constexpr uint16_t method_allocate = 0x003;
+constexpr uint16_t method_refresh = 0x004;
+constexpr uint16_t method_data = 0x007;
+constexpr uint16_t method_create_permission = 0x008;
+constexpr uint16_t method_channel_bind = 0x009;
+
+constexpr unsigned class_request = 0;
+constexpr unsigned class_indication = 1;
+constexpr unsigned class_success = 2;
+constexpr unsigned class_error = 3;
+
+constexpr uint16_t attr_username = 0x0006;
+constexpr uint16_t attr_message_integrity = 0x0008;
+constexpr uint16_t attr_error_code = 0x0009;
+constexpr uint16_t attr_channel_number = 0x000C;
+constexpr uint16_t attr_lifetime = 0x000D;
+constexpr uint16_t attr_xor_peer_address = 0x0012;
+constexpr uint16_t attr_data = 0x0013;
+constexpr uint16_t attr_realm = 0x0014;
+constexpr uint16_t attr_nonce = 0x0015;
+constexpr uint16_t attr_xor_relayed_address = 0x0016;
+constexpr uint16_t attr_requested_address_family = 0x0017;
+constexpr uint16_t attr_requested_transport = 0x0019;
+constexpr uint16_t attr_fingerprint = 0x8028;
+
+constexpr uint8_t protocol_udp = 17;
+constexpr uint16_t first_channel = 0x4000;
+constexpr uint16_t channel_count = 0x1000;  // 0x4000-0x4FFF (RFC 8656 section 12)
+
+// The payload of a relayed packet: session index, tag, send time, then a
+// fixed pattern up to the chosen size.
+constexpr size_t payload_header_bytes = 16;
+constexpr size_t channel_header_bytes = 4;
+
+constexpr std::string_view usage =
+    R"(usage: turn_load --server IP:PORT [--mode relay|alloc-rate|idle] [options]
+  --server IP:PORT     TURN server (UDP); loopback only (127.0.0.0/8 or [::1])
+  --mode MODE          relay (default), alloc-rate or idle
+  --user NAME          long-term credential user name (default bench)
+  --password PASS      its password (default bench)
+  --seconds S          measuring time of relay and alloc-rate (default 5)
+  --allocations N      relay: allocations (default 32); idle: allocations held (default 10000)
+  --concurrency C      control transactions in flight; in alloc-rate the number
+                       of allocation cycles at once (default 32)
+  --size L             relay: payload bytes per packet, 16..8192 (default 170)
+  --rate R             relay: round trips per second over all allocations
+                       (open loop); 0 = closed loop, flat out (default 0)
+  --window W           relay, closed loop: packets in flight per allocation (default 8)
+  --batch B            relay: most datagrams per sendmmsg/recvmmsg (default 32)
+  --threads T          relay: data-plane threads; allocations split among them (default 1)
+  --timeout-ms MS      relay: a packet not back within this is lost; also the
+                       drain time after the load (default 1000)
+  --rto-ms MS          control requests: first retransmission timeout, doubling (default 500)
+  --max-tries N        control requests: transmissions before giving up (default 6)
+  --lifetime S         LIFETIME asked for in Allocate; 0 = the server's default (default 0)
+  --server-pid PID     read the server's CPU time (and, in idle, its VmRSS) from /proc
+  --setup-timeout S    longest time to set up or delete all allocations (default 120)
+Prints one JSON line of results (idle first prints a {"phase":"ready"} line and
+waits for a line on stdin or its end). Exit status 3: no allocation succeeded.
+)";
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+int64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+uint16_t load16(const uint8_t* p) {
+    return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+
+uint32_t load32(const uint8_t* p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+uint64_t load64(const uint8_t* p) {
+    return (uint64_t{load32(p)} << 32) | load32(p + 4);
+}
+
+void store16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+
+void store32(uint8_t* p, uint32_t v) {
+    for (int i = 3; i >= 0; --i) {
+        p[i] = static_cast<uint8_t>(v);
+        v >>= 8;
+    }
+}
+
+void store64(uint8_t* p, uint64_t v) {
+    store32(p, static_cast<uint32_t>(v >> 32));
+    store32(p + 4, static_cast<uint32_t>(v));
+}
+
+// CRC-32 (IEEE 802.3), as FINGERPRINT needs it (RFC 8489 section 14.7).
+constexpr std::array<uint32_t, 256> crc_table = [] {
+    std::array<uint32_t, 256> table{};
+    for (uint32_t i = 0; i < 256; ++i) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; ++k) {
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        }
+        table[i] = c;
+    }
+    return table;
+}();
+
+uint32_t crc32(std::span<const uint8_t> bytes) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (uint8_t b : bytes) {
+        c = crc_table[(c ^ b) & 0xFF] ^ (c >> 8);
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+// A fast PRNG for transaction IDs (a benchmark needs unique IDs, not secret ones).
+class SplitMix64 {
+  public:
+    explicit SplitMix64(uint64_t seed) : state_(seed) {}
+    uint64_t next() {
+        uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+
+  private:
+    uint64_t state_;
+};
+
+[[noreturn]] void fail_errno(std::string_view what) {
+    throw std::system_error(errno, std::generic_category(), std::string(what));
+}
+
+double process_cpu_seconds() {
+    rusage self{};
+    getrusage(RUSAGE_SELF, &self);
+    auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+    return seconds(self.ru_utime) + seconds(self.ru_stime);
+}
+
+// utime + stime of another process (all its threads), in seconds.
+std::optional<double> server_cpu_seconds(int pid) {
+    if (pid <= 0) {
+        return std::nullopt;
+    }
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string text;
+    std::getline(in, text);
+    auto paren = text.rfind(')');
+    if (paren == std::string::npos) {
+        return std::nullopt;
+    }
+    std::istringstream fields(text.substr(paren + 1));
+    std::string field;
+    unsigned long long utime = 0;
+    unsigned long long stime = 0;
+    // After "pid (comm)", fields 3.. follow; utime and stime are fields 14 and 15.
+    for (int n = 3; n <= 15 && fields >> field; ++n) {
+        if (n == 14) {
+            utime = std::stoull(field);
+        } else if (n == 15) {
+            stime = std::stoull(field);
+        }
+    }
+    return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+// VmRSS of another process, in KiB.
+std::optional<long> server_rss_kib(int pid) {
+    if (pid <= 0) {
+        return std::nullopt;
+    }
+    std::ifstream in(fmt::format("/proc/{}/status", pid));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("VmRSS:")) {
+            return std::strtol(line.c_str() + 6, nullptr, 10);
+        }
+    }
+    return std::nullopt;
+}
+
+std::string json_number(std::optional<double> value, int digits) {
+    return value ? fmt::format("{:.{}f}", *value, digits) : "null";
+}
+
+// Raises the open-file limit to its hard maximum: idle mode holds a socket per
+// allocation.
+void raise_fd_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Latency histogram: log-linear buckets over nanoseconds (128 per power of two
+// above 128 ns, so under 1% error), cheap to add to and to merge.
+
+class Histogram {
+  public:
+    Histogram() : buckets_(bucket_count, 0) {}
+
+    void add(int64_t ns) {
+        uint64_t v = ns > 0 ? static_cast<uint64_t>(ns) : 0;
+        ++buckets_[index(v)];
+        ++count_;
+        max_ = std::max(max_, v);
+    }
+
+    void merge(const Histogram& o) {
+        for (size_t i = 0; i < bucket_count; ++i) {
+            buckets_[i] += o.buckets_[i];
+        }
+        count_ += o.count_;
+        max_ = std::max(max_, o.max_);
+    }
+
+    uint64_t count() const { return count_; }
+
+    // The value below which the fraction q of the samples lie, in microseconds.
+    std::optional<double> quantile_us(double q) const {
+        if (count_ == 0) {
+            return std::nullopt;
+        }
+        auto rank = static_cast<uint64_t>(q * double(count_ - 1));
+        uint64_t seen = 0;
+        for (size_t i = 0; i < bucket_count; ++i) {
+            seen += buckets_[i];
+            if (seen > rank) {
+                return std::min(double(middle(i)), double(max_)) / 1e3;
+            }
+        }
+        return double(max_) / 1e3;
+    }
+
+    std::optional<double> max_us() const {
+        return count_ ? std::optional<double>(double(max_) / 1e3) : std::nullopt;
+    }
+
+  private:
+    static constexpr unsigned sub_bits = 7;
+    static constexpr uint64_t sub = uint64_t{1} << sub_bits;
+    static constexpr size_t bucket_count = sub + (64 - sub_bits) * sub;
+
+    static size_t index(uint64_t v) {
+        if (v < sub) {
+            return v;
+        }
+        unsigned shift = static_cast<unsigned>(std::bit_width(v)) - sub_bits - 1;
+        return sub + shift * sub + ((v >> shift) - sub);
+    }
+
+    static uint64_t middle(size_t i) {
+        if (i < sub) {
+            return i;
+        }
+        uint64_t shift = (i - sub) / sub;
+        uint64_t low = ((i - sub) % sub + sub) << shift;
+        return low + ((uint64_t{1} << shift) >> 1);
+    }
+
+    std::vector<uint64_t> buckets_;
+    uint64_t count_ = 0;
+    uint64_t max_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Addresses and options
+
+struct Endpoint {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    int family() const { return storage.ss_family; }
+    const sockaddr* ptr() const { return reinterpret_cast<const sockaddr*>(&storage); }
+    sockaddr* ptr() { return reinterpret_cast<sockaddr*>(&storage); }
+
+    uint16_t port() const {
+        if (family() == AF_INET) {
+            sockaddr_in v4{};
+            std::memcpy(&v4, &storage, sizeof(v4));
+            return ntohs(v4.sin_port);
+        }
+        sockaddr_in6 v6{};
+        std::memcpy(&v6, &storage, sizeof(v6));
+        return ntohs(v6.sin6_port);
+    }
+
+    // The address bytes in network order: 4 for IPv4, 16 for IPv6.
+    std::vector<uint8_t> address() const {
+        if (family() == AF_INET) {
+            sockaddr_in v4{};
+            std::memcpy(&v4, &storage, sizeof(v4));
+            const auto* p = reinterpret_cast<const uint8_t*>(&v4.sin_addr);
+            return {p, p + 4};
+        }
+        sockaddr_in6 v6{};
+        std::memcpy(&v6, &storage, sizeof(v6));
+        return {v6.sin6_addr.s6_addr, v6.sin6_addr.s6_addr + 16};
+    }
+
+    static Endpoint from(int family, std::span<const uint8_t> address, uint16_t port) {
+        Endpoint e;
+        if (family == AF_INET) {
+            sockaddr_in v4{};
+            v4.sin_family = AF_INET;
+            v4.sin_port = htons(port);
+            std::memcpy(&v4.sin_addr, address.data(), 4);
+            std::memcpy(&e.storage, &v4, sizeof(v4));
+            e.length = sizeof(v4);
+        } else {
+            sockaddr_in6 v6{};
+            v6.sin6_family = AF_INET6;
+            v6.sin6_port = htons(port);
+            std::memcpy(&v6.sin6_addr, address.data(), 16);
+            std::memcpy(&e.storage, &v6, sizeof(v6));
+            e.length = sizeof(v6);
+        }
+        return e;
+    }
+};
+
+std::optional<Endpoint> parse_endpoint(std::string_view text) {
+    std::string host;
+    std::string_view port_text;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find("]:");
+        if (close == std::string_view::npos) {
+            return std::nullopt;
+        }
+        host = std::string(text.substr(1, close - 1));
+        port_text = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string_view::npos) {
+            return std::nullopt;
+        }
+        host = std::string(text.substr(0, colon));
+        port_text = text.substr(colon + 1);
+    }
+    uint16_t port = 0;
+    auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc() || end != port_text.data() + port_text.size() || port == 0) {
+        return std::nullopt;
+    }
+    std::array<uint8_t, 16> raw{};
+    if (inet_pton(AF_INET, host.c_str(), raw.data()) == 1) {
+        return Endpoint::from(AF_INET, raw, port);
+    }
+    if (inet_pton(AF_INET6, host.c_str(), raw.data()) == 1) {
+        return Endpoint::from(AF_INET6, raw, port);
+    }
+    return std::nullopt;
+}
+
+bool is_loopback(const Endpoint& e) {
+    auto a = e.address();
+    if (e.family() == AF_INET) {
+        return a[0] == 127;
+    }
+    if (e.family() == AF_INET6) {
+        static constexpr std::array<uint8_t, 16> one{0, 0, 0, 0, 0, 0, 0, 0,
+                                                     0, 0, 0, 0, 0, 0, 0, 1};
+        return std::equal(a.begin(), a.end(), one.begin());
+    }
+    return false;
+}
+
+enum class Mode { relay, alloc_rate, idle };
+
+struct Options {
+    Mode mode = Mode::relay;
+    Endpoint server;
+    std::string server_text;
+    std::string user = "bench";
+    std::string password = "bench";
+    double seconds = 5.0;
+    unsigned allocations = 0;  // 0: the mode's default
+    unsigned concurrency = 32;
+    unsigned size = 170;
+    double rate = 0;
+    unsigned window = 8;
+    unsigned batch = 32;
+    unsigned threads = 1;
+    unsigned timeout_ms = 1000;
+    unsigned rto_ms = 500;
+    unsigned max_tries = 6;
+    unsigned lifetime = 0;
+    int server_pid = 0;
+    double setup_timeout = 120;
+};
+
+template <typename T>
+T parse_number(std::string_view text, std::string_view name, T low, T high) {
+    T value{};
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value < low || value > high) {
+        throw std::invalid_argument(
+            fmt::format("{} must be a number from {} to {}, not '{}'", name, low, high, text));
+    }
+    return value;
+}
+
+double parse_real(std::string_view text, std::string_view name, double low, double high) {
+    std::string copy(text);
+    char* end = nullptr;
+    double value = std::strtod(copy.c_str(), &end);
+    if (end == copy.c_str() || *end != '\0' || !(value >= low) || !(value <= high)) {
+        throw std::invalid_argument(
+            fmt::format("{} must be a number from {} to {}, not '{}'", name, low, high, text));
+    }
+    return value;
+}
+
+Options parse_options(int argc, char** argv) {
+    Options o;
+    bool have_server = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            fmt::print("{}", usage);
+            std::exit(0);
+        }
+        if (i + 1 >= argc) {
+            throw std::invalid_argument(fmt::format("unknown option or missing value: {}", arg));
+        }
+        std::string_view value = argv[++i];
+        if (arg == "--server") {
+            auto endpoint = parse_endpoint(value);
+            if (!endpoint) {
+                throw std::invalid_argument(fmt::format("bad --server '{}'", value));
+            }
+            if (!is_loopback(*endpoint)) {
+                throw std::invalid_argument(
+                    fmt::format("--server {} is not a loopback address; this tool sends only to "
+                                "127.0.0.0/8 or ::1",
+                                value));
+            }
+            o.server = *endpoint;
+            o.server_text = std::string(value);
+            have_server = true;
+        } else if (arg == "--mode") {
+            if (value == "relay") {
+                o.mode = Mode::relay;
+            } else if (value == "alloc-rate") {
+                o.mode = Mode::alloc_rate;
+            } else if (value == "idle") {
+                o.mode = Mode::idle;
+            } else {
+                throw std::invalid_argument(fmt::format("unknown --mode '{}'", value));
+            }
+        } else if (arg == "--user") {
+            o.user = std::string(value);
+        } else if (arg == "--password") {
+            o.password = std::string(value);
+        } else if (arg == "--seconds") {
+            o.seconds = parse_real(value, "--seconds", 0.1, 280);
+        } else if (arg == "--allocations") {
+            o.allocations = parse_number<unsigned>(value, "--allocations", 1, 60000);
+        } else if (arg == "--concurrency") {
+            o.concurrency = parse_number<unsigned>(value, "--concurrency", 1, 10000);
+        } else if (arg == "--size") {
+            o.size = parse_number<unsigned>(value, "--size", payload_header_bytes, 8192);
+        } else if (arg == "--rate") {
+            o.rate = parse_real(value, "--rate", 0, 1e8);
+        } else if (arg == "--window") {
+            o.window = parse_number<unsigned>(value, "--window", 1, 65535);
+        } else if (arg == "--batch") {
+            o.batch = parse_number<unsigned>(value, "--batch", 1, 1024);
+        } else if (arg == "--threads") {
+            o.threads = parse_number<unsigned>(value, "--threads", 1, 64);
+        } else if (arg == "--timeout-ms") {
+            o.timeout_ms = parse_number<unsigned>(value, "--timeout-ms", 1, 60000);
+        } else if (arg == "--rto-ms") {
+            o.rto_ms = parse_number<unsigned>(value, "--rto-ms", 1, 60000);
+        } else if (arg == "--max-tries") {
+            o.max_tries = parse_number<unsigned>(value, "--max-tries", 1, 20);
+        } else if (arg == "--lifetime") {
+            o.lifetime = parse_number<unsigned>(value, "--lifetime", 0, 86400);
+        } else if (arg == "--server-pid") {
+            o.server_pid = parse_number<int>(value, "--server-pid", 1, 1 << 30);
+        } else if (arg == "--setup-timeout") {
+            o.setup_timeout = parse_real(value, "--setup-timeout", 1, 3600);
+        } else {
+            throw std::invalid_argument(fmt::format("unknown option {}", arg));
+        }
+    }
+    if (!have_server) {
+        throw std::invalid_argument("--server is required");
+    }
+    if (o.allocations == 0) {
+        o.allocations = o.mode == Mode::idle ? 10000 : 32;
+    }
+    o.threads = std::min(o.threads, o.allocations);
+    return o;
+}
+
+// ---------------------------------------------------------------------------
+// Long-term credentials (RFC 8489 section 9.2)
+
+struct EvpMdFree {
+    void operator()(EVP_MD* md) const { EVP_MD_free(md); }
+};
+
+class Credentials {
+  public:
+    Credentials(std::string user, std::string password)
+        : user_(std::move(user)),
+          password_(std::move(password)),
+          md5_(EVP_MD_fetch(nullptr, "MD5", nullptr)),
+          sha1_(EVP_MD_fetch(nullptr, "SHA1", nullptr)) {
+        if (!md5_ || !sha1_) {
+            throw std::runtime_error("OpenSSL has no MD5 or SHA1");
+        }
+    }
+
+    const std::string& user() const { return user_; }
+
+    // MD5(user:realm:password), computed once per realm.
+    const std::array<uint8_t, 16>& key(const std::string& realm) {
+        if (!have_key_ || realm != key_realm_) {
+            std::string text = fmt::format("{}:{}:{}", user_, realm, password_);
+            unsigned length = 0;
+            if (EVP_Digest(text.data(), text.size(), key_.data(), &length, md5_.get(), nullptr) !=
+                    1 ||
+                length != key_.size()) {
+                throw std::runtime_error("MD5 failed");
+            }
+            key_realm_ = realm;
+            have_key_ = true;
+        }
+        return key_;
+    }
+
+    void hmac_sha1(std::span<const uint8_t, 16> key, std::span<const uint8_t> data,
+                   uint8_t* out20) const {
+        unsigned length = 0;
+        if (HMAC(sha1_.get(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
+                 out20, &length) == nullptr ||
+            length != 20) {
+            throw std::runtime_error("HMAC-SHA1 failed");
+        }
+    }
+
+  private:
+    std::string user_;
+    std::string password_;
+    std::unique_ptr<EVP_MD, EvpMdFree> md5_;
+    std::unique_ptr<EVP_MD, EvpMdFree> sha1_;
+    std::string key_realm_;
+    std::array<uint8_t, 16> key_{};
+    bool have_key_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// STUN messages
+
+uint16_t message_type(uint16_t method, unsigned cls) {
+    return static_cast<uint16_t>((method & 0x000F) | ((method & 0x0070) << 1) |
+                                 ((method & 0x0F80) << 2) | ((cls & 1) << 4) | ((cls & 2) << 7));
+}
+
+uint16_t method_of(uint16_t type) {
+    return static_cast<uint16_t>((type & 0x000F) | ((type & 0x00E0) >> 1) | ((type & 0x3E00) >> 2));
+}
+
+unsigned class_of(uint16_t type) {
+    return ((type >> 4) & 1) | ((type >> 7) & 2);
+}
+
+// Builds a request in a byte vector, keeping the header's length field current.
+class Builder {
+  public:
+    Builder(std::vector<uint8_t>& out, uint16_t type, std::span<const uint8_t, 12> transaction)
+        : out_(out) {
+        out_.assign(header_bytes, 0);
+        store16(out_.data(), type);
+        store32(out_.data() + 4, magic_cookie);
+        std::memcpy(out_.data() + 8, transaction.data(), 12);
+    }
+
+    void add(uint16_t type, std::span<const uint8_t> value) {
+        size_t at = out_.size();
+        out_.resize(at + 4 + ((value.size() + 3) & ~size_t{3}), 0);
+        store16(out_.data() + at, type);
+        store16(out_.data() + at + 2, static_cast<uint16_t>(value.size()));
+        if (!value.empty()) {
+            std::memcpy(out_.data() + at + 4, value.data(), value.size());
+        }
+        set_length(out_.size());
+    }
+
+    void add_u32(uint16_t type, uint32_t value) {
+        std::array<uint8_t, 4> bytes{};
+        store32(bytes.data(), value);
+        add(type, bytes);
+    }
+
+    void add_text(uint16_t type, std::string_view text) {
+        add(type, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+    }
+
+    void add_xor_address(uint16_t type, const Endpoint& e) {
+        auto address = e.address();
+        std::vector<uint8_t> value(4 + address.size());
+        value[1] = e.family() == AF_INET ? 0x01 : 0x02;
+        store16(value.data() + 2, static_cast<uint16_t>(e.port() ^ (magic_cookie >> 16)));
+        for (size_t k = 0; k < address.size(); ++k) {
+            value[4 + k] = address[k] ^ out_[4 + k];  // cookie, then transaction ID
+        }
+        add(type, value);
+    }
+
+    void add_integrity(const Credentials& credentials, std::span<const uint8_t, 16> key) {
+        size_t at = out_.size();
+        set_length(at + 24);
+        std::array<uint8_t, 20> mac{};
+        credentials.hmac_sha1(key, {out_.data(), at}, mac.data());
+        add(attr_message_integrity, mac);
+    }
+
+    void add_fingerprint() {
+        size_t at = out_.size();
+        set_length(at + 8);
+        add_u32(attr_fingerprint, crc32({out_.data(), at}) ^ fingerprint_xor);
+    }
+
+  private:
+    void set_length(size_t total) {
+        store16(out_.data() + 2, static_cast<uint16_t>(total - header_bytes));
+    }
+
+    std::vector<uint8_t>& out_;
+};
+
+// A parsed view of a STUN message whose framing has been checked.
+class Message {
+  public:
+    static std::optional<Message> parse(std::span<const uint8_t> raw) {
+        if (raw.size() < header_bytes || (raw[0] & 0xC0) != 0 ||
+            load32(raw.data() + 4) != magic_cookie ||
+            load16(raw.data() + 2) != raw.size() - header_bytes || (raw.size() & 3) != 0) {
+            return std::nullopt;
+        }
+        for (size_t at = header_bytes; at < raw.size();) {
+            if (raw.size() - at < 4) {
+                return std::nullopt;
+            }
+            size_t padded = (size_t{load16(raw.data() + at + 2)} + 3) & ~size_t{3};
+            if (raw.size() - at - 4 < padded) {
+                return std::nullopt;
+            }
+            at += 4 + padded;
+        }
+        return Message(raw);
+    }
+
+    uint16_t type() const { return load16(raw_.data()); }
+    const uint8_t* transaction() const { return raw_.data() + 8; }
+
+    std::optional<std::span<const uint8_t>> find(uint16_t wanted) const {
+        for (size_t at = header_bytes; at < raw_.size();) {
+            uint16_t type = load16(raw_.data() + at);
+            size_t length = load16(raw_.data() + at + 2);
+            if (type == wanted) {
+                return raw_.subspan(at + 4, length);
+            }
+            at += 4 + ((length + 3) & ~size_t{3});
+        }
+        return std::nullopt;
+    }
+
+    std::string text(uint16_t wanted) const {
+        auto value = find(wanted);
+        return value ? std::string(value->begin(), value->end()) : std::string();
+    }
+
+    // The ERROR-CODE number, or 0 when absent or malformed.
+    int error_code() const {
+        auto value = find(attr_error_code);
+        if (!value || value->size() < 4) {
+            return 0;
+        }
+        return ((*value)[2] & 0x07) * 100 + (*value)[3];
+    }
+
+    std::optional<Endpoint> xor_address(uint16_t wanted) const {
+        auto value = find(wanted);
+        if (!value || value->size() < 8) {
+            return std::nullopt;
+        }
+        const auto& v = *value;
+        int family = v[1] == 0x01 ? AF_INET : v[1] == 0x02 ? AF_INET6 : AF_UNSPEC;
+        size_t size = family == AF_INET ? 4 : 16;
+        if (family == AF_UNSPEC || v.size() != 4 + size) {
+            return std::nullopt;
+        }
+        std::array<uint8_t, 16> address{};
+        for (size_t k = 0; k < size; ++k) {
+            address[k] = v[4 + k] ^ raw_[4 + k];
+        }
+        auto port = static_cast<uint16_t>(load16(v.data() + 2) ^ (magic_cookie >> 16));
+        return Endpoint::from(family, {address.data(), size}, port);
+    }
+
+  private:
+    explicit Message(std::span<const uint8_t> raw) : raw_(raw) {}
+    std::span<const uint8_t> raw_;
+};
+
+// ---------------------------------------------------------------------------
+// Sessions: one client socket and its allocation
+
+enum class Step : uint8_t {
+    fresh,            // nothing sent yet
+    allocate_unauth,  // Allocate without credentials, expecting 401
+    allocate,         // Allocate with credentials
+    permission,       // CreatePermission for the peer
+    channel_bind,     // ChannelBind for the peer
+    ready,            // allocated (and bound, in relay mode)
+    remove,           // Refresh LIFETIME 0
+    deleted,
+    failed,
+};
+
+bool in_flight(Step s) {
+    return s != Step::fresh && s != Step::ready && s != Step::deleted && s != Step::failed;
+}
+
+// What a session does once allocated: bind a channel for relaying, hold, or
+// delete at once (alloc-rate).
+enum class Plan { relay, hold, cycle };
+
+struct Slot {
+    int64_t sent_ns = 0;
+    uint16_t generation = 0;
+    bool busy = false;
+};
+
+struct Session {
+    UniqueFd fd;
+    UniqueFd peer_fd;  // relay mode: the peer socket this program owns
+    Endpoint peer;
+    Endpoint relayed;
+    Step step = Step::fresh;
+    uint16_t channel = 0;
+    unsigned tries = 0;
+    unsigned stale = 0;
+    int64_t deadline_ns = 0;
+    int64_t rto_ns = 0;
+    int64_t cycle_start_ns = 0;
+    std::array<uint8_t, 12> transaction{};
+    std::vector<uint8_t> request;
+    std::string realm;
+    std::string nonce;
+    // Data plane.
+    uint32_t sequence = 0;
+    std::vector<Slot> slots;
+    std::vector<uint16_t> free_slots;
+};
+
+struct ControlCounts {
+    uint64_t transactions = 0;
+    uint64_t retransmits = 0;
+    uint64_t timeouts = 0;
+    uint64_t allocated = 0;
+    uint64_t allocated_in_window = 0;
+    uint64_t deleted = 0;
+    uint64_t failed = 0;
+    uint64_t stale_nonces = 0;
+    uint64_t stray = 0;
+    std::map<int, uint64_t> errors;  // error code (0: timeout) -> sessions failed with it
+    Histogram allocate_latency;      // first Allocate sent -> success
+
+    std::string errors_json() const {
+        std::string out = "{";
+        for (const auto& [code, count] : errors) {
+            out += fmt::format("{}\"{}\":{}", out.size() > 1 ? "," : "", code, count);
+        }
+        return out + "}";
+    }
+};
+
+UniqueFd udp_socket(int family) {
+    UniqueFd fd(socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        fail_errno("socket");
+    }
+    return fd;
+}
+
+void set_buffers(int fd, int bytes) {
+    // The FORCE variants pass net.core.[rw]mem_max when we may; else the plain ones.
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) != 0) {
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+    }
+}
+
+uint64_t epoll_tag(size_t index, bool peer) {
+    return (uint64_t{index} << 1) | (peer ? 1 : 0);
+}
+
+// Drives sessions through their control transactions (Allocate, CreatePermission,
+// ChannelBind, Refresh), many at once, on one epoll loop.
+class Control {
+  public:
+    Control(const Options& options, Plan plan, std::vector<Session>& sessions,
+            Credentials& credentials, uint64_t seed)
+        : options_(options),
+          plan_(plan),
+          sessions_(sessions),
+          credentials_(credentials),
+          rng_(seed),
+          epoll_(epoll_create1(EPOLL_CLOEXEC)) {
+        if (!epoll_) {
+            fail_errno("epoll_create1");
+        }
+    }
+
+    const ControlCounts& counts() const { return counts_; }
+
+    // Brings every fresh session to ready (or failed). Returns false on the deadline.
+    bool setup_all() {
+        size_t next = 0;
+        return pump(now_ns() + seconds_ns(options_.setup_timeout), [&] {
+            while (next < sessions_.size() && sessions_[next].step != Step::fresh) {
+                ++next;
+            }
+            if (next == sessions_.size()) {
+                return false;
+            }
+            start(next++);
+            return true;
+        });
+    }
+
+    // Deletes every ready allocation. Returns false on the deadline.
+    bool delete_all() {
+        size_t next = 0;
+        return pump(now_ns() + seconds_ns(options_.setup_timeout), [&] {
+            while (next < sessions_.size() && sessions_[next].step != Step::ready) {
+                ++next;
+            }
+            if (next == sessions_.size()) {
+                return false;
+            }
+            send_request(sessions_[next++], Step::remove);
+            ++in_flight_;
+            return true;
+        });
+    }
+
+    // alloc-rate: allocation cycles on every session slot until end_ns, then
+    // waits (up to the setup timeout) for the cycles in flight to finish.
+    void cycle_until(int64_t end_ns) {
+        window_end_ns_ = end_ns;
+        std::vector<size_t> idle(sessions_.size());
+        for (size_t i = 0; i < idle.size(); ++i) {
+            idle[i] = idle.size() - 1 - i;
+        }
+        recycle_ = &idle;
+        pump(end_ns + seconds_ns(options_.setup_timeout), [&] {
+            if (idle.empty() || now_ >= end_ns) {
+                return false;
+            }
+            size_t i = idle.back();
+            idle.pop_back();
+            start(i);
+            return true;
+        });
+        recycle_ = nullptr;
+    }
+
+    size_t count(Step step) const {
+        return static_cast<size_t>(
+            std::count_if(sessions_.begin(), sessions_.end(),
+                          [step](const Session& s) { return s.step == step; }));
+    }
+
+  private:
+    static int64_t seconds_ns(double s) { return static_cast<int64_t>(s * 1e9); }
+
+    // Runs the loop until nothing is in flight and admit() has nothing more to
+    // start, or the deadline passes.
+    template <typename Admit>
+    bool pump(int64_t deadline, Admit&& admit) {
+        std::array<epoll_event, 128> events{};
+        int64_t next_timer = 0;
+        bool exhausted = false;
+        while (true) {
+            now_ = now_ns();
+            while (!exhausted && in_flight_ < options_.concurrency) {
+                if (!admit()) {
+                    exhausted = true;
+                }
+            }
+            // A cycle may refill its slot later, so admission is retried.
+            if (recycle_ != nullptr) {
+                exhausted = now_ >= window_end_ns_;
+            }
+            if (exhausted && in_flight_ == 0) {
+                return true;
+            }
+            if (now_ >= deadline) {
+                return false;
+            }
+            if (now_ >= next_timer) {
+                check_timers();
+                next_timer = now_ + 10'000'000;
+            }
+            int n = epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 5);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                fail_errno("epoll_wait");
+            }
+            now_ = now_ns();
+            for (int e = 0; e < n; ++e) {
+                uint64_t tag = events[e].data.u64;
+                size_t index = tag >> 1;
+                if (index < sessions_.size()) {
+                    receive(sessions_[index], (tag & 1) != 0);
+                }
+            }
+        }
+    }
+
+    void start(size_t index) {
+        Session& s = sessions_[index];
+        s.fd = udp_socket(options_.server.family());
+        if (plan_ == Plan::cycle && options_.server.family() == AF_INET) {
+            // Each cycle from a new source address in 127.1.0.0/16: a closed
+            // socket's port comes back soon, and a server may still remember
+            // the 5-tuple of an allocation it just deleted (coturn answers 437).
+            uint32_t n = source_counter_++ % 62500;
+            std::array<uint8_t, 4> source{127, 1, static_cast<uint8_t>(n / 250),
+                                          static_cast<uint8_t>(n % 250 + 1)};
+            Endpoint local = Endpoint::from(AF_INET, source, 0);
+            if (bind(s.fd.get(), local.ptr(), local.length) != 0) {
+                fail_errno("bind to a 127.1.0.0/16 source address");
+            }
+        }
+        if (connect(s.fd.get(), options_.server.ptr(), options_.server.length) != 0) {
+            fail_errno(fmt::format("connect to {}", options_.server_text));
+        }
+        add_to_epoll(s.fd.get(), epoll_tag(index, false));
+        if (plan_ == Plan::relay) {
+            s.peer_fd = udp_socket(options_.server.family());
+            Endpoint local = options_.server;  // the same loopback address, port 0
+            local = Endpoint::from(local.family(), local.address(), 0);
+            if (bind(s.peer_fd.get(), local.ptr(), local.length) != 0) {
+                fail_errno("bind peer socket");
+            }
+            s.peer.length = sizeof(s.peer.storage);
+            if (getsockname(s.peer_fd.get(), s.peer.ptr(), &s.peer.length) != 0) {
+                fail_errno("getsockname");
+            }
+            set_buffers(s.fd.get(), 1 << 20);
+            set_buffers(s.peer_fd.get(), 1 << 20);
+            add_to_epoll(s.peer_fd.get(), epoll_tag(index, true));
+            s.channel = static_cast<uint16_t>(first_channel + index % channel_count);
+        }
+        s.realm.clear();
+        s.nonce.clear();
+        s.stale = 0;
+        s.cycle_start_ns = now_;
+        ++in_flight_;
+        send_request(s, Step::allocate_unauth);
+    }
+
+    void add_to_epoll(int fd, uint64_t tag) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = tag;
+        if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+            fail_errno("epoll_ctl");
+        }
+    }
+
+    void new_transaction(Session& s) {
+        uint64_t a = rng_.next();
+        uint64_t b = rng_.next();
+        store64(s.transaction.data(), a);
+        store32(s.transaction.data() + 8, static_cast<uint32_t>(b));
+    }
+
+    // Builds the request for `step` with a new transaction ID and sends it.
+    void send_request(Session& s, Step step) {
+        s.step = step;
+        new_transaction(s);
+        uint16_t method = step == Step::permission     ? method_create_permission
+                          : step == Step::channel_bind ? method_channel_bind
+                          : step == Step::remove       ? method_refresh
+                                                       : method_allocate;
+        Builder b(s.request, message_type(method, class_request), s.transaction);
+        if (method == method_allocate) {
+            std::array<uint8_t, 4> transport{protocol_udp, 0, 0, 0};
+            b.add(attr_requested_transport, transport);
+            if (options_.server.family() == AF_INET6) {
+                std::array<uint8_t, 4> family{0x02, 0, 0, 0};
+                b.add(attr_requested_address_family, family);
+            }
+            if (options_.lifetime != 0) {
+                b.add_u32(attr_lifetime, options_.lifetime);
+            }
+        } else if (method == method_create_permission) {
+            b.add_xor_address(attr_xor_peer_address, s.peer);
+        } else if (method == method_channel_bind) {
+            b.add_u32(attr_channel_number, uint32_t{s.channel} << 16);
+            b.add_xor_address(attr_xor_peer_address, s.peer);
+        } else {
+            b.add_u32(attr_lifetime, 0);
+        }
+        if (step != Step::allocate_unauth && !s.realm.empty()) {
+            b.add_text(attr_username, credentials_.user());
+            b.add_text(attr_realm, s.realm);
+            b.add_text(attr_nonce, s.nonce);
+            b.add_integrity(credentials_, credentials_.key(s.realm));
+        }
+        b.add_fingerprint();
+        s.tries = 1;
+        s.rto_ns = int64_t{options_.rto_ms} * 1'000'000;
+        s.deadline_ns = now_ + s.rto_ns;
+        ++counts_.transactions;
+        transmit(s);
+    }
+
+    void transmit(Session& s) {
+        // A refused send (a full buffer) is simply a lost request: the timer
+        // retransmits it.
+        (void)send(s.fd.get(), s.request.data(), s.request.size(), MSG_DONTWAIT);
+    }
+
+    void check_timers() {
+        for (auto& s : sessions_) {
+            if (!in_flight(s.step) || now_ < s.deadline_ns) {
+                continue;
+            }
+            if (s.tries >= options_.max_tries) {
+                ++counts_.timeouts;
+                fail(s, 0);
+                continue;
+            }
+            ++s.tries;
+            ++counts_.retransmits;
+            s.rto_ns *= 2;
+            s.deadline_ns = now_ + s.rto_ns;
+            transmit(s);
+        }
+    }
+
+    void receive(Session& s, bool peer) {
+        std::array<uint8_t, 2048> buffer{};
+        int fd = peer ? s.peer_fd.get() : s.fd.get();
+        // Bounded, so one busy socket does not starve the others.
+        for (int round = 0; round < 64 && fd >= 0; ++round) {
+            ssize_t n = recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+            if (n < 0) {
+                return;  // EAGAIN, or an ICMP error: retransmission copes
+            }
+            if (peer) {
+                continue;  // a late echo of the data phase: not control traffic
+            }
+            auto message = Message::parse({buffer.data(), static_cast<size_t>(n)});
+            if (!message) {
+                continue;  // ChannelData arriving late, or noise
+            }
+            unsigned cls = class_of(message->type());
+            if (!in_flight(s.step) || (cls != class_success && cls != class_error) ||
+                std::memcmp(message->transaction(), s.transaction.data(), 12) != 0) {
+                ++counts_.stray;  // a retransmission's second answer, say
+                continue;
+            }
+            if (cls == class_success) {
+                on_success(s, *message);
+            } else {
+                on_error(s, *message);
+            }
+            fd = s.fd.get();  // a finished cycle closes its socket
+        }
+    }
+
+    void on_success(Session& s, const Message& m) {
+        switch (s.step) {
+            case Step::allocate_unauth:
+            case Step::allocate: {
+                auto relayed = m.xor_address(attr_xor_relayed_address);
+                if (!relayed || !is_loopback(*relayed)) {
+                    // Never send to a relayed address off loopback.
+                    fail(s, -1);
+                    return;
+                }
+                s.relayed = *relayed;
+                ++counts_.allocated;
+                if (now_ < window_end_ns_) {
+                    ++counts_.allocated_in_window;
+                }
+                counts_.allocate_latency.add(now_ - s.cycle_start_ns);
+                if (plan_ == Plan::relay) {
+                    if (connect(s.peer_fd.get(), s.relayed.ptr(), s.relayed.length) != 0) {
+                        fail_errno("connect peer socket to the relayed address");
+                    }
+                    send_request(s, Step::permission);
+                } else if (plan_ == Plan::hold) {
+                    finish(s, Step::ready);
+                } else {
+                    send_request(s, Step::remove);
+                }
+                return;
+            }
+            case Step::permission:
+                send_request(s, Step::channel_bind);
+                return;
+            case Step::channel_bind:
+                finish(s, Step::ready);
+                return;
+            case Step::remove:
+                ++counts_.deleted;
+                finish(s, Step::deleted);
+                return;
+            default:
+                return;
+        }
+    }
+
+    void on_error(Session& s, const Message& m) {
+        int code = m.error_code();
+        bool had_credentials = s.step != Step::allocate_unauth && !s.realm.empty();
+        if (code == 401 && !had_credentials) {
+            s.realm = m.text(attr_realm);
+            s.nonce = m.text(attr_nonce);
+            if (s.realm.empty() || s.nonce.empty()) {
+                fail(s, code);
+                return;
+            }
+            send_request(s, s.step == Step::allocate_unauth ? Step::allocate : s.step);
+            return;
+        }
+        if (code == 438 && s.stale < 3) {
+            ++s.stale;
+            ++counts_.stale_nonces;
+            std::string nonce = m.text(attr_nonce);
+            std::string realm = m.text(attr_realm);
+            if (nonce.empty()) {
+                fail(s, code);
+                return;
+            }
+            s.nonce = nonce;
+            if (!realm.empty()) {
+                s.realm = realm;
+            }
+            send_request(s, s.step);
+            return;
+        }
+        if (code == 437 && s.step == Step::remove) {
+            ++counts_.deleted;  // already gone: as good as deleted
+            finish(s, Step::deleted);
+            return;
+        }
+        fail(s, code);
+    }
+
+    void fail(Session& s, int code) {
+        ++counts_.failed;
+        ++counts_.errors[code];
+        finish(s, Step::failed);
+    }
+
+    void finish(Session& s, Step step) {
+        s.step = step;
+        --in_flight_;
+        if (step == Step::failed || recycle_ != nullptr) {
+            // A closed socket leaves the epoll set by itself.
+            s.fd.reset();
+            s.peer_fd.reset();
+        }
+        if (recycle_ != nullptr) {
+            s.step = Step::fresh;
+            recycle_->push_back(static_cast<size_t>(&s - sessions_.data()));
+        }
+    }
+
+    const Options& options_;
+    Plan plan_;
+    std::vector<Session>& sessions_;
+    Credentials& credentials_;
+    SplitMix64 rng_;
+    UniqueFd epoll_;
+    ControlCounts counts_;
+    unsigned in_flight_ = 0;
+    int64_t now_ = 0;
+    int64_t window_end_ns_ = 0;
+    std::vector<size_t>* recycle_ = nullptr;
+    uint32_t source_counter_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Data plane (relay mode)
+
+struct DataCounts {
+    uint64_t scheduled = 0;      // packets due (open loop), or attempted (closed)
+    uint64_t sent = 0;           // ChannelData the client socket took
+    uint64_t peer_received = 0;  // relayed client -> peer
+    uint64_t peer_received_in_window = 0;
+    uint64_t echoed = 0;      // sent back by the peer
+    uint64_t echo_drops = 0;  // the peer socket refused them
+    uint64_t received = 0;    // relayed peer -> client, valid
+    uint64_t received_in_window = 0;
+    uint64_t data_indications = 0;  // valid, but as Data indications, not ChannelData
+    uint64_t bad = 0;               // malformed, wrong channel, size or session
+    uint64_t corrupt = 0;           // right frame, but payload bytes changed on the way
+    uint64_t stray = 0;             // not ours, or late after their slot expired
+    uint64_t timed_out = 0;         // closed loop: lost while the load ran
+    uint64_t outstanding_at_end = 0;
+    uint64_t send_errors = 0;
+    uint64_t receive_errors = 0;
+
+    DataCounts& operator+=(const DataCounts& o) {
+        scheduled += o.scheduled;
+        sent += o.sent;
+        peer_received += o.peer_received;
+        peer_received_in_window += o.peer_received_in_window;
+        echoed += o.echoed;
+        echo_drops += o.echo_drops;
+        received += o.received;
+        received_in_window += o.received_in_window;
+        data_indications += o.data_indications;
+        bad += o.bad;
+        corrupt += o.corrupt;
+        stray += o.stray;
+        timed_out += o.timed_out;
+        outstanding_at_end += o.outstanding_at_end;
+        send_errors += o.send_errors;
+        receive_errors += o.receive_errors;
+        return *this;
+    }
+};
+
+class DataWorker {
+  public:
+    DataWorker(const Options& options, std::vector<Session*> sessions, double rate)
+        : options_(options),
+          sessions_(std::move(sessions)),
+          rate_per_ns_(rate / 1e9),
+          epoll_(epoll_create1(EPOLL_CLOEXEC)),
+          packet_bytes_(channel_header_bytes + options.size),
+          slot_bytes_(options.size + 128),
+          pattern_(options.size - payload_header_bytes),
+          out_(size_t{options.batch} * packet_bytes_),
+          out_iov_(options.batch),
+          out_headers_(options.batch),
+          in_(size_t{options.batch} * slot_bytes_),
+          in_iov_(options.batch),
+          in_headers_(options.batch),
+          taken_(options.batch) {
+        if (!epoll_) {
+            fail_errno("epoll_create1");
+        }
+        for (size_t k = 0; k < pattern_.size(); ++k) {
+            pattern_[k] = static_cast<uint8_t>(0xA5 ^ (k * 7));
+        }
+        for (unsigned i = 0; i < options.batch; ++i) {
+            uint8_t* p = out_.data() + size_t{i} * packet_bytes_;
+            std::memcpy(p + channel_header_bytes + payload_header_bytes, pattern_.data(),
+                        pattern_.size());
+            out_iov_[i] = {p, packet_bytes_};
+            out_headers_[i].msg_hdr.msg_iov = &out_iov_[i];
+            out_headers_[i].msg_hdr.msg_iovlen = 1;
+            in_iov_[i] = {in_.data() + size_t{i} * slot_bytes_, slot_bytes_};
+            in_headers_[i].msg_hdr.msg_iov = &in_iov_[i];
+            in_headers_[i].msg_hdr.msg_iovlen = 1;
+        }
+        for (size_t i = 0; i < sessions_.size(); ++i) {
+            Session& s = *sessions_[i];
+            if (rate_per_ns_ == 0) {
+                s.slots.assign(options.window, Slot{});
+                s.free_slots.clear();
+                for (unsigned k = options.window; k-- > 0;) {
+                    s.free_slots.push_back(static_cast<uint16_t>(k));
+                }
+            }
+            for (bool peer : {false, true}) {
+                epoll_event ev{};
+                ev.events = EPOLLIN;
+                ev.data.u64 = epoll_tag(i, peer);
+                int fd = peer ? s.peer_fd.get() : s.fd.get();
+                if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+                    fail_errno("epoll_ctl");
+                }
+            }
+        }
+    }
+
+    void run(int64_t start_ns, int64_t end_ns) {
+        start_ns_ = start_ns;
+        end_ns_ = end_ns;
+        now_ = now_ns();
+        bool closed = rate_per_ns_ == 0;
+        if (closed) {
+            for (size_t i = 0; i < sessions_.size(); ++i) {
+                fill(i);
+            }
+        }
+        std::array<epoll_event, 128> events{};
+        int64_t timeout_ns = int64_t{options_.timeout_ms} * 1'000'000;
+        int64_t drain_end = end_ns + timeout_ns;
+        int64_t next_expiry = now_ + expiry_interval_ns;
+        while (true) {
+            now_ = now_ns();
+            if (now_ >= end_ns && (now_ >= drain_end || outstanding() == 0)) {
+                break;
+            }
+            if (closed && now_ >= next_expiry) {
+                expire(timeout_ns);
+                next_expiry = now_ + expiry_interval_ns;
+            }
+            if (!closed && now_ < end_ns) {
+                pace();
+            }
+            // Open loop wakes often enough to pace smoothly.
+            timespec wait{0, closed ? 2'000'000 : 100'000};
+            int n = epoll_pwait2(epoll_.get(), events.data(), static_cast<int>(events.size()),
+                                 &wait, nullptr);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                fail_errno("epoll_pwait2");
+            }
+            now_ = now_ns();
+            for (int e = 0; e < n; ++e) {
+                uint64_t tag = events[e].data.u64;
+                size_t i = tag >> 1;
+                if ((tag & 1) != 0) {
+                    echo(*sessions_[i]);
+                } else {
+                    receive(i);
+                    if (closed) {
+                        fill(i);
+                    }
+                }
+            }
+            if (closed && n == 0) {
+                // Nothing arrived: a send may have been refused for lack of buffer.
+                for (size_t i = 0; i < sessions_.size(); ++i) {
+                    fill(i);
+                }
+            }
+        }
+        counts_.outstanding_at_end = outstanding();
+    }
+
+    const DataCounts& counts() const { return counts_; }
+    const Histogram& rtt() const { return rtt_; }
+
+  private:
+    static constexpr int64_t expiry_interval_ns = 20'000'000;
+
+    uint64_t outstanding() const {
+        if (rate_per_ns_ == 0) {
+            uint64_t total = 0;
+            for (const Session* s : sessions_) {
+                total += s->slots.size() - s->free_slots.size();
+            }
+            return total;
+        }
+        uint64_t back = counts_.received + counts_.echo_drops;
+        return counts_.sent > back ? counts_.sent - back : 0;
+    }
+
+    void build(size_t index, uint32_t tag, uint8_t* p) {
+        store16(p, sessions_[index]->channel);
+        store16(p + 2, static_cast<uint16_t>(options_.size));
+        store32(p + 4, static_cast<uint32_t>(index));
+        store32(p + 8, tag);
+        store64(p + 12, static_cast<uint64_t>(now_));
+    }
+
+    // Sends `count` (at most one batch) packets on a session; returns how many
+    // the kernel took.
+    unsigned send_batch(Session& s, unsigned count) {
+        int n = sendmmsg(s.fd.get(), out_headers_.data(), count, MSG_DONTWAIT);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            ++counts_.send_errors;
+        }
+        unsigned done = n > 0 ? static_cast<unsigned>(n) : 0;
+        counts_.sent += done;
+        return done;
+    }
+
+    // Closed loop: a new packet into every free window slot (none once time is up).
+    void fill(size_t index) {
+        Session& s = *sessions_[index];
+        while (!s.free_slots.empty() && now_ < end_ns_) {
+            unsigned count = std::min<unsigned>(options_.batch, s.free_slots.size());
+            for (unsigned k = 0; k < count; ++k) {
+                uint16_t slot = s.free_slots.back();
+                s.free_slots.pop_back();
+                taken_[k] = slot;
+                Slot& sl = s.slots[slot];
+                ++sl.generation;
+                build(index, (uint32_t{sl.generation} << 16) | slot,
+                      out_.data() + size_t{k} * packet_bytes_);
+            }
+            counts_.scheduled += count;
+            unsigned done = send_batch(s, count);
+            for (unsigned k = 0; k < done; ++k) {
+                Slot& sl = s.slots[taken_[k]];
+                sl.busy = true;
+                sl.sent_ns = now_;
+            }
+            // What the kernel refused goes back to the free list for the next pass.
+            for (unsigned k = count; k-- > done;) {
+                s.free_slots.push_back(taken_[k]);
+            }
+            if (done < count) {
+                return;
+            }
+        }
+    }
+
+    // Open loop: sends what is due by now, spread over the sessions in turn.
+    void pace() {
+        auto due_total = static_cast<uint64_t>(double(now_ - start_ns_) * rate_per_ns_);
+        if (due_total <= counts_.scheduled) {
+            return;
+        }
+        uint64_t due = due_total - counts_.scheduled;
+        uint64_t share = std::max<uint64_t>(1, due / sessions_.size());
+        for (size_t visited = 0; visited < sessions_.size() && due > 0; ++visited) {
+            size_t index = next_session_;
+            next_session_ = (next_session_ + 1) % sessions_.size();
+            Session& s = *sessions_[index];
+            auto count = static_cast<unsigned>(std::min<uint64_t>({share, due, options_.batch}));
+            for (unsigned k = 0; k < count; ++k) {
+                build(index, s.sequence++, out_.data() + size_t{k} * packet_bytes_);
+            }
+            // Packets the kernel refuses are not retried: the schedule goes on,
+            // and they count as send_blocked.
+            counts_.scheduled += count;
+            due -= count;
+            send_batch(s, count);
+        }
+    }
+
+    int receive_batch(int fd) {
+        for (unsigned i = 0; i < options_.batch; ++i) {
+            in_iov_[i].iov_len = slot_bytes_;
+            in_headers_[i].msg_hdr.msg_flags = 0;
+        }
+        int n = recvmmsg(fd, in_headers_.data(), options_.batch, MSG_DONTWAIT, nullptr);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            ++counts_.receive_errors;  // e.g. ECONNREFUSED: an ICMP error came back
+        }
+        return n;
+    }
+
+    // The peer: whatever the relay delivers goes straight back to it.
+    void echo(Session& s) {
+        for (int round = 0; round < 4; ++round) {
+            int n = receive_batch(s.peer_fd.get());
+            if (n <= 0) {
+                return;
+            }
+            counts_.peer_received += static_cast<unsigned>(n);
+            if (now_ < end_ns_) {
+                counts_.peer_received_in_window += static_cast<unsigned>(n);
+            }
+            for (int i = 0; i < n; ++i) {
+                in_iov_[i].iov_len = in_headers_[i].msg_len;
+            }
+            int sent = sendmmsg(s.peer_fd.get(), in_headers_.data(), static_cast<unsigned>(n),
+                                MSG_DONTWAIT);
+            unsigned done = sent > 0 ? static_cast<unsigned>(sent) : 0;
+            counts_.echoed += done;
+            counts_.echo_drops += static_cast<unsigned>(n) - done;
+            if (static_cast<unsigned>(n) < options_.batch) {
+                return;
+            }
+        }
+    }
+
+    void receive(size_t index) {
+        Session& s = *sessions_[index];
+        for (int round = 0; round < 4; ++round) {
+            int n = receive_batch(s.fd.get());
+            if (n <= 0) {
+                return;
+            }
+            for (int i = 0; i < n; ++i) {
+                bool truncated = (in_headers_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+                arrived(index,
+                        {in_.data() + size_t{static_cast<unsigned>(i)} * slot_bytes_,
+                         in_headers_[i].msg_len},
+                        truncated);
+            }
+            if (static_cast<unsigned>(n) < options_.batch) {
+                return;
+            }
+        }
+    }
+
+    // A datagram from the relay on a client socket: ChannelData (or a Data
+    // indication) carrying one of our payloads.
+    void arrived(size_t index, std::span<const uint8_t> packet, bool truncated) {
+        Session& s = *sessions_[index];
+        std::span<const uint8_t> payload;
+        if (packet.size() >= channel_header_bytes && (packet[0] & 0xC0) == 0x40) {
+            size_t length = load16(packet.data() + 2);
+            if (load16(packet.data()) != s.channel ||
+                packet.size() < channel_header_bytes + length) {
+                ++counts_.bad;
+                return;
+            }
+            payload = packet.subspan(channel_header_bytes, length);
+        } else if (auto m = Message::parse(packet); m && method_of(m->type()) == method_data &&
+                                                    class_of(m->type()) == class_indication) {
+            auto data = m->find(attr_data);
+            if (!data) {
+                ++counts_.bad;
+                return;
+            }
+            payload = *data;
+            ++counts_.data_indications;
+        } else {
+            ++counts_.stray;  // a late control answer, say
+            return;
+        }
+        if (truncated || payload.size() != options_.size || load32(payload.data()) != index) {
+            ++counts_.bad;
+            return;
+        }
+        if (std::memcmp(payload.data() + payload_header_bytes, pattern_.data(), pattern_.size()) !=
+            0) {
+            ++counts_.corrupt;
+            return;
+        }
+        uint32_t tag = load32(payload.data() + 4);
+        auto sent_ns = static_cast<int64_t>(load64(payload.data() + 8));
+        if (rate_per_ns_ == 0) {
+            uint16_t slot = static_cast<uint16_t>(tag & 0xFFFF);
+            if (slot >= s.slots.size() || !s.slots[slot].busy ||
+                s.slots[slot].generation != (tag >> 16) || s.slots[slot].sent_ns != sent_ns) {
+                ++counts_.stray;  // late: its slot already expired
+                return;
+            }
+            s.slots[slot].busy = false;
+            s.free_slots.push_back(slot);
+        }
+        ++counts_.received;
+        if (now_ < end_ns_) {
+            ++counts_.received_in_window;
+        }
+        rtt_.add(now_ - sent_ns);
+    }
+
+    // Closed loop: frees the slots of packets older than the timeout; lost.
+    void expire(int64_t timeout_ns) {
+        int64_t deadline = now_ - timeout_ns;
+        for (Session* s : sessions_) {
+            for (uint16_t i = 0; i < s->slots.size(); ++i) {
+                if (s->slots[i].busy && s->slots[i].sent_ns < deadline) {
+                    s->slots[i].busy = false;
+                    s->free_slots.push_back(i);
+                    ++counts_.timed_out;
+                }
+            }
+        }
+    }
+
+    const Options& options_;
+    std::vector<Session*> sessions_;
+    double rate_per_ns_;
+    UniqueFd epoll_;
+    size_t packet_bytes_;
+    size_t slot_bytes_;
+    std::vector<uint8_t> pattern_;
+    std::vector<uint8_t> out_;
+    std::vector<iovec> out_iov_;
+    std::vector<mmsghdr> out_headers_;
+    std::vector<uint8_t> in_;
+    std::vector<iovec> in_iov_;
+    std::vector<mmsghdr> in_headers_;
+    std::vector<uint16_t> taken_;
+    DataCounts counts_;
+    Histogram rtt_;
+    int64_t start_ns_ = 0;
+    int64_t end_ns_ = 0;
+    int64_t now_ = 0;
+    size_t next_session_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Modes
+
+uint64_t random_seed() {
+    std::random_device device;
+    return (uint64_t{device()} << 32) ^ device();
+}
+
+std::string common_json(const Options& o, std::string_view mode) {
+    return fmt::format("\"mode\":\"{}\",\"server\":\"{}\",\"user\":\"{}\"", mode, o.server_text,
+                       o.user);
+}
+
+std::string control_json(const ControlCounts& c) {
+    return fmt::format(
+        "\"transactions\":{},\"retransmits\":{},\"control_timeouts\":{},\"stale_nonces\":{},"
+        "\"control_stray\":{},\"failed\":{},\"errors\":{}",
+        c.transactions, c.retransmits, c.timeouts, c.stale_nonces, c.stray, c.failed,
+        c.errors_json());
+}
+
+void print_line(const std::string& json) {
+    fmt::print("{{{}}}\n", json);
+    std::fflush(stdout);
+}
+
+int no_allocation(const Options& o, std::string_view mode, const Control& control) {
+    const auto& c = control.counts();
+    std::string reason =
+        c.errors.empty()
+            ? std::string("no answer")
+            : fmt::format("error {}", c.errors.rbegin()->first == 0
+                                          ? std::string("timeout")
+                                          : fmt::format("{}", c.errors.rbegin()->first));
+    print_line(fmt::format("{},\"error\":\"no allocation succeeded ({})\",{}", common_json(o, mode),
+                           reason, control_json(c)));
+    fmt::print(stderr, "turn_load: no allocation succeeded on {} ({})\n", o.server_text, reason);
+    return 3;
+}
+
+int run_relay(const Options& o) {
+    Credentials credentials(o.user, o.password);
+    std::vector<Session> sessions(o.allocations);
+    Control control(o, Plan::relay, sessions, credentials, random_seed());
+    int64_t setup_start = now_ns();
+    control.setup_all();
+    double setup_s = double(now_ns() - setup_start) / 1e9;
+    std::vector<std::vector<Session*>> shares(o.threads);
+    size_t ready = 0;
+    for (auto& s : sessions) {
+        if (s.step == Step::ready) {
+            shares[ready++ % o.threads].push_back(&s);
+        }
+    }
+    if (ready == 0) {
+        return no_allocation(o, "relay", control);
+    }
+    std::vector<std::unique_ptr<DataWorker>> workers;
+    for (auto& share : shares) {
+        if (!share.empty()) {
+            double rate = o.rate * double(share.size()) / double(ready);
+            workers.push_back(std::make_unique<DataWorker>(o, std::move(share), rate));
+        }
+    }
+
+    double client_cpu_before = process_cpu_seconds();
+    auto server_cpu_before = server_cpu_seconds(o.server_pid);
+    int64_t start = now_ns();
+    int64_t end = start + static_cast<int64_t>(o.seconds * 1e9);
+    std::vector<std::thread> running;
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    for (auto& w : workers) {
+        running.emplace_back([&w, start, end, &failure, &failure_mutex] {
+            try {
+                w->run(start, end);
+            } catch (...) {
+                std::lock_guard lock(failure_mutex);
+                if (!failure) {
+                    failure = std::current_exception();
+                }
+            }
+        });
+    }
+    for (auto& r : running) {
+        r.join();
+    }
+    double wall = double(now_ns() - start) / 1e9;
+    auto server_cpu_after = server_cpu_seconds(o.server_pid);
+    double client_cpu = process_cpu_seconds() - client_cpu_before;
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+
+    DataCounts d;
+    Histogram rtt;
+    for (const auto& w : workers) {
+        d += w->counts();
+        rtt.merge(w->rtt());
+    }
+    control.delete_all();
+
+    std::optional<double> server_cpu;
+    if (server_cpu_before && server_cpu_after) {
+        server_cpu = *server_cpu_after - *server_cpu_before;
+    }
+    uint64_t relayed = d.peer_received + d.received;
+    uint64_t relayed_in_window = d.peer_received_in_window + d.received_in_window;
+    uint64_t lost = d.sent > d.received ? d.sent - d.received : 0;
+    std::optional<double> us_per_packet;
+    if (server_cpu && relayed > 0) {
+        us_per_packet = *server_cpu * 1e6 / double(relayed);
+    }
+    print_line(fmt::format(
+        "{},\"allocations\":{},\"ready\":{},\"size\":{},\"seconds\":{},\"rate_target\":{},"
+        "\"window\":{},\"batch\":{},\"threads\":{},\"setup_s\":{:.3f},\"wall_s\":{:.3f},"
+        "\"scheduled\":{},\"sent\":{},\"send_blocked\":{},\"peer_received\":{},\"echoed\":{},"
+        "\"echo_drops\":{},\"received\":{},\"data_indications\":{},\"bad\":{},\"corrupt\":{},"
+        "\"stray\":{},"
+        "\"timed_out\":{},\"outstanding_at_end\":{},\"send_errors\":{},\"receive_errors\":{},"
+        "\"lost\":{},\"loss_pct\":{:.4f},\"lost_outbound\":{},\"lost_return\":{},"
+        "\"relayed\":{},\"relayed_in_window\":{},\"relayed_pps\":{:.1f},\"round_trips_per_s\":{:."
+        "1f},"
+        "\"rtt_p50_us\":{},\"rtt_p99_us\":{},\"rtt_max_us\":{},\"client_cpu_s\":{:.3f},"
+        "\"server_cpu_s\":{},\"server_us_per_relayed\":{},\"deleted\":{},{}",
+        common_json(o, "relay"), o.allocations, ready, o.size, o.seconds, o.rate, o.window, o.batch,
+        workers.size(), setup_s, wall, d.scheduled, d.sent, d.scheduled - d.sent, d.peer_received,
+        d.echoed, d.echo_drops, d.received, d.data_indications, d.bad, d.corrupt, d.stray,
+        d.timed_out, d.outstanding_at_end, d.send_errors, d.receive_errors, lost,
+        d.sent ? 100.0 * double(lost) / double(d.sent) : 0.0,
+        d.sent > d.peer_received ? d.sent - d.peer_received : 0,
+        d.echoed > d.received ? d.echoed - d.received : 0, relayed, relayed_in_window,
+        double(relayed_in_window) / o.seconds, double(d.received_in_window) / o.seconds,
+        json_number(rtt.quantile_us(0.5), 1), json_number(rtt.quantile_us(0.99), 1),
+        json_number(rtt.max_us(), 1), client_cpu, json_number(server_cpu, 3),
+        json_number(us_per_packet, 3), control.counts().deleted, control_json(control.counts())));
+    return 0;
+}
+
+int run_alloc_rate(const Options& o) {
+    Credentials credentials(o.user, o.password);
+    std::vector<Session> sessions(o.concurrency);
+    Control control(o, Plan::cycle, sessions, credentials, random_seed());
+    double client_cpu_before = process_cpu_seconds();
+    auto server_cpu_before = server_cpu_seconds(o.server_pid);
+    int64_t start = now_ns();
+    control.cycle_until(start + static_cast<int64_t>(o.seconds * 1e9));
+    double wall = double(now_ns() - start) / 1e9;
+    auto server_cpu_after = server_cpu_seconds(o.server_pid);
+    double client_cpu = process_cpu_seconds() - client_cpu_before;
+    const auto& c = control.counts();
+    if (c.allocated == 0) {
+        return no_allocation(o, "alloc-rate", control);
+    }
+    std::optional<double> server_cpu;
+    std::optional<double> us_per_allocation;
+    if (server_cpu_before && server_cpu_after) {
+        server_cpu = *server_cpu_after - *server_cpu_before;
+        us_per_allocation = *server_cpu * 1e6 / double(c.allocated);
+    }
+    print_line(fmt::format(
+        "{},\"concurrency\":{},\"seconds\":{},\"wall_s\":{:.3f},\"allocated\":{},"
+        "\"allocated_in_window\":{},\"deleted\":{},\"allocations_per_s\":{:.1f},"
+        "\"allocate_p50_us\":{},\"allocate_p99_us\":{},\"client_cpu_s\":{:.3f},"
+        "\"server_cpu_s\":{},\"server_us_per_allocation\":{},{}",
+        common_json(o, "alloc-rate"), o.concurrency, o.seconds, wall, c.allocated,
+        c.allocated_in_window, c.deleted, double(c.allocated_in_window) / o.seconds,
+        json_number(c.allocate_latency.quantile_us(0.5), 1),
+        json_number(c.allocate_latency.quantile_us(0.99), 1), client_cpu,
+        json_number(server_cpu, 3), json_number(us_per_allocation, 3), control_json(c)));
+    return 0;
+}
+
+int run_idle(const Options& o) {
+    Credentials credentials(o.user, o.password);
+    std::vector<Session> sessions(o.allocations);
+    Control control(o, Plan::hold, sessions, credentials, random_seed());
+    auto rss_before = server_rss_kib(o.server_pid);
+    auto server_cpu_before = server_cpu_seconds(o.server_pid);
+    int64_t start = now_ns();
+    control.setup_all();
+    double setup_s = double(now_ns() - start) / 1e9;
+    auto server_cpu_after = server_cpu_seconds(o.server_pid);
+    size_t held = control.count(Step::ready);
+    if (held == 0) {
+        return no_allocation(o, "idle", control);
+    }
+    auto rss_ready = server_rss_kib(o.server_pid);
+    auto as_double = [](std::optional<long> v) {
+        return v ? std::optional<double>(double(*v)) : std::nullopt;
+    };
+    print_line(
+        fmt::format("\"phase\":\"ready\",{},\"allocations\":{},\"held\":{},\"setup_s\":{:.3f}",
+                    common_json(o, "idle"), o.allocations, held, setup_s));
+    // The runner reads the server's memory now, then writes a line (or closes stdin).
+    std::string line;
+    std::getline(std::cin, line);
+
+    int64_t delete_start = now_ns();
+    control.delete_all();
+    double delete_s = double(now_ns() - delete_start) / 1e9;
+    auto rss_after = server_rss_kib(o.server_pid);
+    std::optional<double> rss_per_10k;
+    if (rss_before && rss_ready) {
+        rss_per_10k = double(*rss_ready - *rss_before) * 10000.0 / double(held);
+    }
+    std::optional<double> server_cpu;
+    if (server_cpu_before && server_cpu_after) {
+        server_cpu = *server_cpu_after - *server_cpu_before;
+    }
+    print_line(fmt::format(
+        "\"phase\":\"done\",{},\"allocations\":{},\"held\":{},\"setup_s\":{:.3f},"
+        "\"allocations_per_s\":{:.1f},\"delete_s\":{:.3f},\"deleted\":{},"
+        "\"server_cpu_setup_s\":{},\"server_rss_kib_before\":{},\"server_rss_kib_ready\":{},"
+        "\"server_rss_kib_after\":{},\"server_rss_kib_per_10k\":{},{}",
+        common_json(o, "idle"), o.allocations, held, setup_s, double(held) / setup_s, delete_s,
+        control.counts().deleted, json_number(server_cpu, 3), json_number(as_double(rss_before), 0),
+        json_number(as_double(rss_ready), 0), json_number(as_double(rss_after), 0),
+        json_number(rss_per_10k, 0), control_json(control.counts())));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        Options options = parse_options(argc, argv);
+        raise_fd_limit();
+        switch (options.mode) {
+            case Mode::relay:
+                return run_relay(options);
+            case Mode::alloc_rate:
+                return run_alloc_rate(options);
+            case Mode::idle:
+                return run_idle(options);
+        }
+        return 2;
+    } catch (const std::invalid_argument& e) {
+        fmt::print(stderr, "turn_load: {}\n{}", e.what(), usage);
+        return 2;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "turn_load: {}\n", e.what());
+        return 1;
+    }
+}
