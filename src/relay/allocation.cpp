@@ -94,6 +94,14 @@ bool Allocation::install_permission(const IpAddress& peer, Clock::time_point now
     return true;
 }
 
+size_t Allocation::new_permissions(std::span<const IpAddress> peers) const {
+    return static_cast<size_t>(
+        std::count_if(peers.begin(), peers.end(), [&](const IpAddress& peer) {
+            return std::none_of(permissions_.begin(), permissions_.end(),
+                                [&](const Permission& p) { return p.peer == peer; });
+        }));
+}
+
 const ChannelBinding* Allocation::channel(uint16_t number) const {
     for (const auto& c : channels_) {
         if (c.number == number) {

@@ -48,6 +48,8 @@ class Allocation : public EventSource {
     bool permits(const IpAddress& peer, Clock::time_point now) const;
     // Installs or refreshes; false when `max` permissions exist already.
     bool install_permission(const IpAddress& peer, Clock::time_point now, unsigned max);
+    // How many of `peers` have no permission entry yet.
+    size_t new_permissions(std::span<const IpAddress> peers) const;
     const ChannelBinding* channel(uint16_t number) const;
     const ChannelBinding* channel_for(const SocketAddress& peer) const;
     enum class BindResult { bound, refreshed, conflict, full };

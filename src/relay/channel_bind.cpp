@@ -49,11 +49,7 @@ size_t StunServer::channel_bind(const StunMessage& msg, std::span<const uint8_t>
     if (!allocation.install_permission(IpAddress(*peer), now, s.quotas.max_permissions)) {
         return error(msg, out, 508, &auth);
     }
-    StunMessage response;
-    if (!codec_.start_response(response, out, msg)) {
-        return 0;
-    }
-    return success(response, auth);
+    return empty_success(msg, out, auth);
 }
 
 }  // namespace turnpike::relay

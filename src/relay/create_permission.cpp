@@ -49,17 +49,15 @@ size_t StunServer::create_permission(const StunMessage& msg, std::span<const uin
     if (code != 0) {
         return error(msg, out, code, &auth);
     }
+    unsigned max = s.quotas.max_permissions;
+    if (max != 0 && allocation.permission_count() + allocation.new_permissions(peers) > max) {
+        return error(msg, out, 508, &auth);
+    }
     Clock::time_point now = worker_->now();
     for (const auto& peer : peers) {
-        if (!allocation.install_permission(peer, now, s.quotas.max_permissions)) {
-            return error(msg, out, 508, &auth);
-        }
+        allocation.install_permission(peer, now, max);
     }
-    StunMessage response;
-    if (!codec_.start_response(response, out, msg)) {
-        return 0;
-    }
-    return success(response, auth);
+    return empty_success(msg, out, auth);
 }
 
 }  // namespace turnpike::relay

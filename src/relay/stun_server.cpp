@@ -195,4 +195,13 @@ size_t StunServer::success(StunMessage& response, const AuthOutcome& auth) {
     return codec_.finish(response, auth.key);
 }
 
+size_t StunServer::empty_success(const StunMessage& msg, std::span<uint8_t> out,
+                                 const AuthOutcome& auth) {
+    StunMessage response;
+    if (!codec_.start_response(response, out, msg)) {
+        return 0;
+    }
+    return success(response, auth);
+}
+
 }  // namespace turnpike::relay

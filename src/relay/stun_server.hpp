@@ -61,6 +61,8 @@ class StunServer {
     size_t challenge(const StunMessage& msg, std::span<uint8_t> out, int code,
                      const ClientLink& link);
     size_t success(StunMessage& response, const AuthOutcome& auth);
+    // A success response with no attributes but MESSAGE-INTEGRITY and FINGERPRINT.
+    size_t empty_success(const StunMessage& msg, std::span<uint8_t> out, const AuthOutcome& auth);
 
     StunCodec codec_;
     WorkerCounters& counters_;
