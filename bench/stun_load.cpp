@@ -291,10 +291,10 @@ Options parse_options(int argc, char** argv) {
                 throw std::invalid_argument(fmt::format("bad --server '{}'", value));
             }
             if (!is_loopback(*endpoint)) {
-                throw std::invalid_argument(fmt::format(
-                    "--server {} is not a loopback address; this tool sends only to "
-                    "127.0.0.0/8 or ::1",
-                    value));
+                throw std::invalid_argument(
+                    fmt::format("--server {} is not a loopback address; this tool sends only to "
+                                "127.0.0.0/8 or ::1",
+                                value));
             }
             o.server = *endpoint;
             o.server_text = std::string(value);
@@ -489,8 +489,7 @@ bool valid_answer(std::span<const uint8_t> packet, const Endpoint& local) {
 // One load thread: its own sockets, epoll set, buffers and counts.
 class LoadThread {
   public:
-    LoadThread(const Options& options, unsigned first_socket, unsigned socket_count,
-               uint64_t seed)
+    LoadThread(const Options& options, unsigned first_socket, unsigned socket_count, uint64_t seed)
         : options_(options),
           rng_(seed),
           epoll_(epoll_create1(EPOLL_CLOEXEC)),
@@ -723,7 +722,8 @@ int run(const Options& options) {
     threads.reserve(options.threads);
     unsigned first = 0;
     for (unsigned t = 0; t < options.threads; ++t) {
-        unsigned count = options.sockets / options.threads + (t < options.sockets % options.threads);
+        unsigned count =
+            options.sockets / options.threads + (t < options.sockets % options.threads);
         threads.emplace_back(options, first, count, seed + t);
         first += count;
     }
@@ -770,10 +770,9 @@ int run(const Options& options) {
         "\"outstanding_at_end\":{},\"send_errors\":{},\"receive_errors\":{},"
         "\"rate\":{:.1f},\"loss_pct\":{:.4f},\"rtt_avg_us\":{:.1f},\"client_cpu_s\":{:.3f}}}\n",
         options.server_text, options.seconds, options.sockets, options.window, options.batch,
-        options.threads, options.fingerprint, total.sent, total.answered,
-        total.answered_in_window, total.bad, total.stray, lost, total.timed_out,
-        total.outstanding_at_end, total.send_errors, total.receive_errors, rate, loss_pct,
-        rtt_us, cpu);
+        options.threads, options.fingerprint, total.sent, total.answered, total.answered_in_window,
+        total.bad, total.stray, lost, total.timed_out, total.outstanding_at_end, total.send_errors,
+        total.receive_errors, rate, loss_pct, rtt_us, cpu);
     std::fflush(stdout);
     return 0;
 }
