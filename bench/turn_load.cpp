@@ -70,6 +70,7 @@
 #include <fmt/format.h>
 
 #include "common/unique_fd.hpp"
+#include "stun_wire.hpp"
 
 namespace {
 
@@ -144,78 +145,8 @@ waits for a line on stdin or its end). Exit status 3: no allocation succeeded.
 )";
 
 // ---------------------------------------------------------------------------
-// Small helpers
-
-int64_t now_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-uint16_t load16(const uint8_t* p) {
-    return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
-
-uint32_t load32(const uint8_t* p) {
-    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
-
-uint64_t load64(const uint8_t* p) {
-    return (uint64_t{load32(p)} << 32) | load32(p + 4);
-}
-
-void store16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-
-void store32(uint8_t* p, uint32_t v) {
-    for (int i = 3; i >= 0; --i) {
-        p[i] = static_cast<uint8_t>(v);
-        v >>= 8;
-    }
-}
-
-void store64(uint8_t* p, uint64_t v) {
-    store32(p, static_cast<uint32_t>(v >> 32));
-    store32(p + 4, static_cast<uint32_t>(v));
-}
-
-// CRC-32 (IEEE 802.3), as FINGERPRINT needs it (RFC 8489 section 14.7).
-constexpr std::array<uint32_t, 256> crc_table = [] {
-    std::array<uint32_t, 256> table{};
-    for (uint32_t i = 0; i < 256; ++i) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; ++k) {
-            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        }
-        table[i] = c;
-    }
-    return table;
-}();
-
-uint32_t crc32(std::span<const uint8_t> bytes) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (uint8_t b : bytes) {
-        c = crc_table[(c ^ b) & 0xFF] ^ (c >> 8);
-    }
-    return c ^ 0xFFFFFFFFu;
-}
-
-// A fast PRNG for transaction IDs (a benchmark needs unique IDs, not secret ones).
-class SplitMix64 {
-  public:
-    explicit SplitMix64(uint64_t seed) : state_(seed) {}
-    uint64_t next() {
-        uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-
-  private:
-    uint64_t state_;
-};
+// Small helpers: bench/stun_wire.hpp
+using namespace bench;
 
 [[noreturn]] void fail_errno(std::string_view what) {
     throw std::system_error(errno, std::generic_category(), std::string(what));
