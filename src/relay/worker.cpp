@@ -238,7 +238,7 @@ class Worker::Ticker : public EventSource {
     void on_events(uint32_t) override {
         uint64_t expirations = 0;
         [[maybe_unused]] auto n = ::read(fd_.get(), &expirations, sizeof(expirations));
-        worker_.housekeeping();
+        worker_.housekeeping(Clock::now());
     }
 
   private:
@@ -376,8 +376,7 @@ void Worker::reap_retired() {
     retired_.clear();
 }
 
-void Worker::housekeeping() {
-    auto now = Clock::now();
+void Worker::housekeeping(Clock::time_point now) {
     auto deadline = now - tcp_idle_timeout;
     for (auto& [fd, connection] : connections_) {
         bool holds_allocation =

@@ -56,6 +56,9 @@ class Worker {
     TokenBucket& to_peer_budget() { return to_peer_budget_; }
     TokenBucket& to_client_budget() { return to_client_budget_; }
     void apply(std::shared_ptr<const TurnSettings> settings);
+    // Once a second from the worker's timer: ends what is due at `now`
+    // (allocations, permissions, channels, reservations, idle TCP streams).
+    void housekeeping(Clock::time_point now);
 
     void watch(int fd, uint32_t events, EventSource* source);
     void rewatch(int fd, uint32_t events, EventSource* source);
@@ -71,7 +74,6 @@ class Worker {
 
     void run();
     void reap_retired();
-    void housekeeping();
 
     unsigned index_;
     WorkerCounters counters_;

@@ -935,5 +935,46 @@ TEST_F(TurnServer, SendIndicationWithoutAllocationIsDropped) {
     EXPECT_EQ(server.counters().dropped_no_allocation, 1u);
 }
 
+// ===================== lifetimes (RFC 8656 sections 7, 9, 12) =====================
+
+TEST_F(TurnServer, PermissionLastsThreeHundredSeconds) {
+    ASSERT_TRUE(is_success(server.allocate(), stun::allocate));
+    ASSERT_TRUE(is_success(server.create_permission({"127.0.0.2:1"}), stun::create_permission));
+    Allocation* a = server.allocation();
+    auto peer = *IpAddress::parse("127.0.0.2");
+    auto start = server.worker().now();
+    EXPECT_TRUE(a->permits(peer, start + 299s));
+    EXPECT_FALSE(a->permits(peer, start + 300s));
+    server.worker().housekeeping(start + 301s);
+    EXPECT_EQ(a->permission_count(), 0u);
+}
+
+TEST_F(TurnServer, ChannelLastsSixHundredSecondsItsPermissionThreeHundred) {
+    ASSERT_TRUE(is_success(server.allocate(), stun::allocate));
+    ASSERT_TRUE(is_success(server.channel_bind(0x4000, "127.0.0.2:7"), stun::channel_bind));
+    ASSERT_TRUE(is_success(server.refresh(3600), stun::refresh));
+    Allocation* a = server.allocation();
+    auto start = server.worker().now();
+    server.worker().housekeeping(start + 599s);
+    EXPECT_NE(a->channel(0x4000), nullptr);
+    EXPECT_EQ(a->permission_count(), 0u) << "the permission from ChannelBind lasts 300 s";
+    server.worker().housekeeping(start + 601s);
+    EXPECT_EQ(a->channel(0x4000), nullptr);
+}
+
+TEST_F(TurnServer, AllocationEndsAtItsLifetimeAndFreesItsQuota) {
+    TestServer limited(default_relay, "user-quota = 1\n");
+    ASSERT_TRUE(is_success(limited.allocate(), stun::allocate));
+    ASSERT_TRUE(is_error(limited.allocate(second_client), stun::allocate, 486));
+    auto start = limited.worker().now();
+    limited.worker().housekeeping(start + 599s);
+    EXPECT_NE(limited.allocation(), nullptr) << "the default lifetime is 600 s";
+    limited.worker().housekeeping(start + 600s);
+    EXPECT_EQ(limited.allocation(), nullptr);
+    EXPECT_EQ(limited.counters().allocations_expired, 1u);
+    EXPECT_EQ(limited.counters().allocations_active, 0u);
+    EXPECT_TRUE(is_success(limited.allocate(second_client), stun::allocate));
+}
+
 }  // namespace
 }  // namespace turnpike::relay
