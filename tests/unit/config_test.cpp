@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include <fmt/format.h>
+
 namespace turnpike {
 namespace {
 
@@ -60,8 +62,7 @@ TEST(Config, CommentsAndBlankLinesAreFine) {
 
 TEST(Config, EveryKeyHasADefaultThatParses) {
     for (const auto& key : config_keys()) {
-        std::string text = "[" + std::string(key.section) + "]\n" + std::string(key.key) +
-                           " = " + std::string(key.default_value) + "\n";
+        std::string text = fmt::format("[{}]\n{} = {}\n", key.section, key.key, key.default_value);
         EXPECT_NO_THROW(parse_config(text, "t")) << text;
     }
 }
