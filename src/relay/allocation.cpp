@@ -174,9 +174,7 @@ void Allocation::receive_batch(bool& more) {
     UdpBatch& in = worker_.receive_buffers();
     Outbox& outbox = worker_.outbox();
     // Headroom in front of each payload, room for padding behind it.
-    in.prepare_receive(false, headroom);
-    int received =
-        recvmmsg(socket_.get(), in.headers.data(), UdpBatch::size, MSG_DONTWAIT, nullptr);
+    int received = in.receive(socket_.get(), false, headroom);
     more = received == static_cast<int>(UdpBatch::size);
     if (received <= 0) {
         more = false;

@@ -72,9 +72,7 @@ class Worker::UdpSocket : public EventSource {
         UdpBatch& in = *worker_.in_batch_;
         UdpBatch& out = *worker_.out_batch_;
         WorkerCounters& counters = worker_.counters_;
-        in.prepare_receive(wildcard_);
-        int received =
-            recvmmsg(fd_.get(), in.headers.data(), UdpBatch::size, MSG_DONTWAIT, nullptr);
+        int received = in.receive(fd_.get(), wildcard_, 0);
         if (received <= 0) {
             return false;
         }
