@@ -61,6 +61,26 @@ class Lifecycle(unittest.TestCase):
             server.stop()
             server.dir.cleanup()
 
+    def test_sigusr1_logs_counters_summed_over_workers(self):
+        port = free_port()
+        with Turnpike(relay_config(port)) as server:
+            for _ in range(3):
+                self.assertTrue(binding_works(port))
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for _ in range(5):
+                    s.sendto(b"\x80" * 40, ("127.0.0.1", port))  # not STUN
+                s.sendto(b"x" * 9000, ("127.0.0.1", port))  # larger than a slot
+            time.sleep(0.2)
+            server.signal(signal.SIGUSR1)
+            self.assertTrue(wait_for_log(server, "stats: "))
+            line = [l for l in server.output().splitlines() if "stats: " in l][-1]
+            counters = dict(item.split("=") for item in line.split("stats: ")[1].split())
+            self.assertEqual(counters["binding_responses"], "3")
+            self.assertEqual(counters["stun_requests"], "3")
+            self.assertEqual(counters["dropped_not_stun"], "5")
+            self.assertEqual(counters["dropped_oversized"], "1")
+            self.assertEqual(counters["allocations_active"], "0")
+
     def test_sigint_stops_cleanly(self):
         port = free_port()
         with Turnpike(relay_config(port)) as server:
