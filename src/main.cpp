@@ -15,8 +15,12 @@
 
 #include "build_config.hpp"
 #include "common/config.hpp"
+#include "common/credentials.hpp"
 #include "common/log.hpp"
+#include "matcher/memory_matcher.hpp"
 #include "relay/relay.hpp"
+#include "signal/report_store.hpp"
+#include "signal/signal_server.hpp"
 
 namespace {
 
@@ -46,7 +50,11 @@ struct Options {
 
 struct Daemon {
     Config config;
+    std::string boot_secret;  // see with_turn_secret()
     std::unique_ptr<relay::Relay> relay;
+    std::unique_ptr<matcher::Matcher> matcher;
+    signal::MemoryReportStore reports;
+    std::unique_ptr<signal::SignalServer> signal;
     GMainLoop* loop = nullptr;
 };
 
@@ -54,13 +62,57 @@ Config load(const std::optional<std::string>& path) {
     return path ? load_config_file(*path) : embedded_defaults();
 }
 
+// With no [auth] static-auth-secret, a node that is both relay and signal
+// server still hands browsers working TURN credentials: both roles share a
+// random secret made at boot, which never leaves the process.
+Config with_turn_secret(Config config, std::string& boot_secret) {
+    bool both = config.server.has_role(Role::relay) && config.server.has_role(Role::signal);
+    if (config.auth.static_auth_secret.empty() && both) {
+        if (boot_secret.empty()) {
+            boot_secret = random_secret();
+        }
+        config.auth.static_auth_secret = boot_secret;
+    }
+    return config;
+}
+
+matcher::MatcherSettings matcher_settings(const Config& config) {
+    return {.interest_wait = config.matcher.interest_wait,
+            .ip_block_ttl = config.matcher.block_ttl};
+}
+
+void start_signal(Daemon& daemon) {
+    const Config& config = daemon.config;
+    if (config.matcher.backend != MatcherBackend::memory) {
+        throw std::runtime_error(fmt::format(
+            "{}: [matcher] backend: redis is not available in this build yet", config.source));
+    }
+    daemon.matcher = std::make_unique<matcher::MemoryMatcher>(matcher_settings(config));
+    daemon.signal = std::make_unique<signal::SignalServer>(config, *daemon.matcher, daemon.reports);
+    daemon.signal->start();
+    if (config.auth.static_auth_secret.empty()) {
+        spdlog::warn(
+            "signal: no [auth] static-auth-secret and no relay role here: browsers get no TURN "
+            "credentials");
+    }
+}
+
 gboolean on_reload(gpointer data) {
     auto& daemon = *static_cast<Daemon*>(data);
     sd_notify(0, "RELOADING=1");
     try {
-        Config fresh = load(daemon.config.source == "<embedded defaults>"
-                                ? std::nullopt
-                                : std::optional<std::string>(daemon.config.source));
+        Config fresh =
+            with_turn_secret(load(daemon.config.source == "<embedded defaults>"
+                                      ? std::nullopt
+                                      : std::optional<std::string>(daemon.config.source)),
+                             daemon.boot_secret);
+        // The signal server goes first: a word list that will not load
+        // refuses the whole reload before anything has changed.
+        if (daemon.signal) {
+            for (const auto& key : daemon.signal->reload(fresh)) {
+                spdlog::warn("reload: {} changed; it takes effect at the next restart", key);
+            }
+        }
         set_log_level(fresh.server.log_level);
         if (daemon.relay) {
             for (const auto& key : daemon.relay->reload(fresh)) {
@@ -97,20 +149,46 @@ gboolean on_dump_stats(gpointer data) {
             s.dropped_no_permission, s.dropped_rate_limited, s.dropped_send_failed, s.peer_denied,
             s.tcp_connections_open);
     }
+    if (daemon.signal) {
+        signal::SignalStats s = daemon.signal->stats();
+        spdlog::info(
+            "signal stats: sessions_open={} sessions_total={} sessions_waiting={} "
+            "sessions_paired={} matches={} frames_in={} errors_sent={} signals_forwarded={} "
+            "candidates_withheld={} chat_messages={} chat_filtered={} chat_rate_limited={} "
+            "blocks={} reports={} path_p2p={} path_relay={} path_unknown={} rejected_origin={} "
+            "rejected_ip_limit={} rejected_capacity={} closed_idle={} closed_flood={} "
+            "closed_chat_abuse={}",
+            s.sessions_open, s.sessions_total, s.sessions_waiting, s.sessions_paired, s.matches,
+            s.frames_in, s.errors_sent, s.signals_forwarded, s.candidates_withheld, s.chat_messages,
+            s.chat_filtered, s.chat_rate_limited, s.blocks, s.reports, s.path_p2p, s.path_relay,
+            s.path_unknown, s.rejected_origin, s.rejected_ip_limit, s.rejected_capacity,
+            s.closed_idle, s.closed_flood, s.closed_chat_abuse);
+    }
     return G_SOURCE_CONTINUE;
 }
 
+gboolean quit_loop(gpointer data) {
+    g_main_loop_quit(static_cast<Daemon*>(data)->loop);
+    return G_SOURCE_REMOVE;
+}
+
+// Sessions get a close frame first; the loop runs a moment longer to send it.
 gboolean on_terminate(gpointer data) {
     auto& daemon = *static_cast<Daemon*>(data);
     spdlog::info("shutting down");
-    g_main_loop_quit(daemon.loop);
+    if (daemon.signal) {
+        daemon.signal->stop();
+        g_timeout_add(200, quit_loop, &daemon);
+    } else {
+        g_main_loop_quit(daemon.loop);
+    }
     return G_SOURCE_REMOVE;
 }
 
 int run(const Options& options) {
     Daemon daemon;
     try {
-        daemon.config = load(options.config_path);
+        daemon.config = with_turn_secret(load(options.config_path), daemon.boot_secret);
     } catch (const ConfigError& e) {
         fmt::print(stderr, "turnpike: {}\n", e.what());
         return 1;
@@ -127,6 +205,9 @@ int run(const Options& options) {
             daemon.relay = std::make_unique<relay::Relay>(daemon.config);
             daemon.relay->start();
         }
+        if (daemon.config.server.has_role(Role::signal)) {
+            start_signal(daemon);
+        }
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
         return 1;
@@ -142,6 +223,7 @@ int run(const Options& options) {
     g_main_loop_run(daemon.loop);
 
     sd_notify(0, "STOPPING=1");
+    daemon.signal.reset();
     if (daemon.relay) {
         daemon.relay->stop();
     }

@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <functional>
 #include <memory>
@@ -117,20 +118,24 @@ std::string set_log_level(Config& c, std::string_view value) {
     return {};
 }
 
-std::string set_listen(Config& c, std::string_view value) {
-    c.relay.listen.clear();
+std::string parse_listen(std::string_view value, std::vector<SocketAddress>& out) {
+    out.clear();
     for (auto item : split_list(value)) {
         auto address = SocketAddress::parse(item);
         if (!address || address->port() == 0) {
             return fmt::format("'{}' is not an address with a port (1.2.3.4:3478 or [::]:3478)",
                                item);
         }
-        c.relay.listen.push_back(*address);
+        out.push_back(*address);
     }
-    if (c.relay.listen.empty()) {
+    if (out.empty()) {
         return "at least one address is needed";
     }
     return {};
+}
+
+std::string set_listen(Config& c, std::string_view value) {
+    return parse_listen(value, c.relay.listen);
 }
 
 std::string set_external_ip(Config& c, std::string_view value) {
@@ -266,6 +271,60 @@ std::string set_nonempty(std::string& field, std::string_view value) {
     return {};
 }
 
+// "https://chat.example.com" or "http://localhost:8080": what browsers send in
+// Origin, compared lowercased and without a trailing slash.
+std::string set_allowed_origins(Config& c, std::string_view value) {
+    c.signal.allowed_origins.clear();
+    for (auto item : split_list(value)) {
+        std::string origin(item);
+        std::transform(origin.begin(), origin.end(), origin.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        while (origin.ends_with('/')) {
+            origin.pop_back();
+        }
+        auto scheme_end = origin.find("://");
+        if (scheme_end == std::string::npos || scheme_end == 0 || scheme_end + 3 == origin.size() ||
+            origin.find('/', scheme_end + 3) != std::string::npos) {
+            return fmt::format("'{}' is not an origin (scheme://host[:port], no path)", item);
+        }
+        c.signal.allowed_origins.push_back(std::move(origin));
+    }
+    return {};
+}
+
+std::string set_ice_servers(Config& c, std::string_view value) {
+    c.signal.ice_servers.clear();
+    for (auto item : split_list(value)) {
+        if (!item.starts_with("stun:") && !item.starts_with("turn:") &&
+            !item.starts_with("turns:")) {
+            return fmt::format("'{}' is not a stun:, turn: or turns: URL", item);
+        }
+        c.signal.ice_servers.emplace_back(item);
+    }
+    return {};
+}
+
+template <typename Field>
+Setter signal_unsigned(Field SignalSettings::*field, unsigned long min, unsigned long max) {
+    return [field, min, max](Config& c, std::string_view v) {
+        unsigned long n = 0;
+        auto err = parse_unsigned(v, min, max, n);
+        c.signal.*field = static_cast<Field>(n);
+        return err;
+    };
+}
+
+std::string set_matcher_backend(Config& c, std::string_view value) {
+    if (value == "memory") {
+        c.matcher.backend = MatcherBackend::memory;
+    } else if (value == "redis") {
+        c.matcher.backend = MatcherBackend::redis;
+    } else {
+        return fmt::format("unknown backend '{}': expected memory or redis", value);
+    }
+    return {};
+}
+
 const std::vector<KeySpec>& schema() {
     static const std::vector<KeySpec> specs = {
         {{"server", "roles", "relay,signal,admin"}, set_roles},
@@ -320,6 +379,78 @@ const std::vector<KeySpec>& schema() {
         {{"quotas", "max-lifetime", "3600"},
          seconds_setter([](Config& c) -> std::chrono::seconds& { return c.quotas.max_lifetime; },
                         600, 86400)},
+        {{"signal", "listen", "0.0.0.0:8080"},
+         [](Config& c, std::string_view v) { return parse_listen(v, c.signal.listen); }},
+        {{"signal", "allowed-origins", ""}, set_allowed_origins},
+        {{"signal", "web-root", ""},
+         [](Config& c, std::string_view v) {
+             if (!v.empty() && v.front() != '/') {
+                 return fmt::format("'{}' is not an absolute path", v);
+             }
+             c.signal.web_root = v;
+             return std::string{};
+         }},
+        {{"signal", "ice-servers", ""}, set_ice_servers},
+        {{"signal", "ice-host", ""},
+         [](Config& c, std::string_view v) {
+             if (v.find_first_of(" /?#@,") != std::string_view::npos) {
+                 return fmt::format("'{}' is not a host name or IP address", v);
+             }
+             c.signal.ice_host = v;
+             return std::string{};
+         }},
+        {{"signal", "max-sessions", "100000"},
+         signal_unsigned(&SignalSettings::max_sessions, 1, 10000000)},
+        {{"signal", "max-sessions-per-ip", "20"},
+         signal_unsigned(&SignalSettings::max_sessions_per_ip, 1, 1000000)},
+        {{"signal", "privacy", "false"},
+         [](Config& c, std::string_view v) { return parse_bool(v, c.signal.privacy); }},
+        {{"signal", "word-list", ""},
+         [](Config& c, std::string_view v) {
+             if (!v.empty() && v.front() != '/') {
+                 return fmt::format("'{}' is not an absolute path", v);
+             }
+             c.signal.word_list = v;
+             return std::string{};
+         }},
+        {{"signal", "chat-max-chars", "500"},
+         signal_unsigned(&SignalSettings::chat_max_chars, 1, 10000)},
+        {{"signal", "chat-burst", "5"}, signal_unsigned(&SignalSettings::chat_burst, 1, 64)},
+        {{"signal", "chat-window", "5"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.signal.chat_window; }, 1,
+                        3600)},
+        {{"signal", "chat-timeout", "10"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.signal.chat_timeout; }, 1,
+                        86400)},
+        {{"signal", "chat-max-timeout", "300"},
+         seconds_setter(
+             [](Config& c) -> std::chrono::seconds& { return c.signal.chat_max_timeout; }, 1,
+             7 * 86400)},
+        {{"signal", "ping-interval", "10"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.signal.ping_interval; },
+                        1, 300)},
+        {{"signal", "idle-timeout", "20"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.signal.idle_timeout; }, 2,
+                        3600)},
+        {{"matcher", "backend", "memory"}, set_matcher_backend},
+        {{"matcher", "redis-url", "redis://127.0.0.1:6379/0"},
+         [](Config& c, std::string_view v) {
+             if (!v.starts_with("redis://") && !v.starts_with("unix:")) {
+                 return fmt::format("'{}' is not a redis:// URL or unix: path", v);
+             }
+             c.matcher.redis_url = v;
+             return std::string{};
+         }},
+        {{"matcher", "interest-wait-ms", "5000"},
+         [](Config& c, std::string_view v) {
+             unsigned long n = 0;
+             auto err = parse_unsigned(v, 0, 600000, n);
+             c.matcher.interest_wait = std::chrono::milliseconds(n);
+             return err;
+         }},
+        {{"matcher", "block-ttl", "86400"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.matcher.block_ttl; }, 60,
+                        365 * 86400)},
     };
     return specs;
 }
@@ -343,6 +474,18 @@ std::string key_name(std::string_view section, std::string_view key) {
 }
 
 void check_cross_keys(const Config& c, const std::string& name) {
+    if (c.signal.chat_max_timeout < c.signal.chat_timeout) {
+        throw ConfigError(
+            name, "[signal] chat-max-timeout",
+            fmt::format("{} s is below [signal] chat-timeout {} s",
+                        c.signal.chat_max_timeout.count(), c.signal.chat_timeout.count()));
+    }
+    if (c.signal.idle_timeout <= c.signal.ping_interval) {
+        throw ConfigError(
+            name, "[signal] idle-timeout",
+            fmt::format("{} s must be longer than [signal] ping-interval {} s",
+                        c.signal.idle_timeout.count(), c.signal.ping_interval.count()));
+    }
     if (c.relay.min_port > c.relay.max_port) {
         throw ConfigError(
             name, "[relay] min-port",

@@ -78,12 +78,44 @@ struct QuotaSettings {
     std::chrono::seconds max_lifetime{3600};
 };
 
+struct SignalSettings {
+    std::vector<SocketAddress> listen;
+    // "scheme://host[:port]", lowercased; empty: only the host the page came from.
+    std::vector<std::string> allowed_origins;
+    std::string web_root;
+    // stun:/turn:/turns: URLs handed to browsers; empty: this node's own relay.
+    std::vector<std::string> ice_servers;
+    std::string ice_host;  // the host name in derived URLs; empty: see conf/turnpike.conf
+    unsigned max_sessions = 0;
+    unsigned max_sessions_per_ip = 0;
+    bool privacy = false;
+    std::string word_list;  // empty: the built-in list
+    unsigned chat_max_chars = 0;
+    unsigned chat_burst = 0;
+    std::chrono::seconds chat_window{5};
+    std::chrono::seconds chat_timeout{10};
+    std::chrono::seconds chat_max_timeout{300};
+    std::chrono::seconds ping_interval{10};
+    std::chrono::seconds idle_timeout{20};
+};
+
+enum class MatcherBackend { memory, redis };
+
+struct MatcherConfig {
+    MatcherBackend backend = MatcherBackend::memory;
+    std::string redis_url;
+    std::chrono::milliseconds interest_wait{5000};
+    std::chrono::seconds block_ttl{86400};
+};
+
 struct Config {
     std::string source;  // the file it came from, or "<embedded defaults>"
     ServerSettings server;
     RelaySettings relay;
     AuthSettings auth;
     QuotaSettings quotas;
+    SignalSettings signal;
+    MatcherConfig matcher;
 };
 
 // Every key Turnpike knows, with its default, in file order. conf/turnpike.conf

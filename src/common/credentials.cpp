@@ -187,6 +187,14 @@ std::string base64_encode(std::span<const uint8_t> data) {
     return out;
 }
 
+std::string random_secret() {
+    std::array<uint8_t, 32> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        throw std::runtime_error("OpenSSL could not supply random bytes for a secret");
+    }
+    return base64_encode(bytes);
+}
+
 RestCredential mint_rest_credential(std::string_view secret, std::string_view id,
                                     std::chrono::seconds ttl, std::chrono::sys_seconds now) {
     if (secret.empty()) {

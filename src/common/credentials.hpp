@@ -34,6 +34,9 @@ Sha1Digest hmac_sha1(std::span<const uint8_t> key, std::span<const uint8_t> data
 Sha256Digest hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data);
 std::string base64_encode(std::span<const uint8_t> data);  // standard alphabet, padded
 
+// 32 random bytes from OpenSSL's CSPRNG, base64: a secret for one process.
+std::string random_secret();
+
 // --- TURN REST API shared secret (coturn's use-auth-secret) ---
 //
 // username = "<expiry>:<id>" with expiry in unix seconds (or "<expiry>" alone

@@ -45,7 +45,7 @@ struct MatcherSettings {
     // How long a seeker with interests holds out for a partner sharing one.
     std::chrono::milliseconds interest_wait{5000};
     // How long an IP-to-IP block outlives the sessions that made it.
-    std::chrono::hours ip_block_ttl{24};
+    std::chrono::seconds ip_block_ttl{std::chrono::hours{24}};
 };
 
 // Pairs seekers under these rules, which every implementation keeps:

@@ -123,6 +123,7 @@ class Turnpike:
 def relay_config(port, host="127.0.0.1", extra=""):
     listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return f"""[server]
+roles = relay
 log-level = debug
 [relay]
 listen = {listen}

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config.hpp"
+#include "matcher/matcher.hpp"
+#include "signal/report_store.hpp"
+#include "signal/signal_stats.hpp"
+
+namespace turnpike::signal {
+
+class Switchboard;
+
+// The WebSocket signaling server: HTTP on [signal] listen, the protocol of
+// docs/protocol.md at /ws. Runs on the thread-default GLib main context, which
+// must be the thread that owns `matcher`.
+class SignalServer {
+  public:
+    // [auth] static-auth-secret signs the TURN credentials in `matched`
+    // (empty: STUN only). Throws ConfigError for a word list that will not load.
+    SignalServer(const Config& config, matcher::Matcher& matcher, ReportStore& reports);
+    ~SignalServer();
+    SignalServer(const SignalServer&) = delete;
+    SignalServer& operator=(const SignalServer&) = delete;
+
+    // Binds every listen address; throws std::runtime_error naming the one
+    // that failed.
+    void start();
+    // Sessions get a close frame (1001, going away).
+    void stop();
+    // Throws ConfigError (a word list that will not load) before changing
+    // anything; returns the keys that need a restart.
+    std::vector<std::string> reload(const Config& config);
+    SignalStats stats() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace turnpike::signal

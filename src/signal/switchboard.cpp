@@ -1,0 +1,347 @@
+#include "signal/switchboard.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "signal/json_writer.hpp"
+
+namespace turnpike::signal {
+
+SwitchboardSettings SwitchboardSettings::from(const Config& config) {
+    SwitchboardSettings settings;
+    settings.privacy_default = config.signal.privacy;
+    settings.chat_max_chars = config.signal.chat_max_chars;
+    settings.chat_rate.burst = config.signal.chat_burst;
+    settings.chat_rate.window = config.signal.chat_window;
+    settings.chat_rate.first_timeout = config.signal.chat_timeout;
+    settings.chat_rate.max_timeout = config.signal.chat_max_timeout;
+    settings.idle_timeout = config.signal.idle_timeout;
+    return settings;
+}
+
+namespace {
+
+// Session ids are unique across a cluster's nodes and restarts without
+// coordination: 24 random bits per process, then a 40-bit counter.
+uint64_t random_id_prefix() {
+    std::random_device random;
+    return (static_cast<uint64_t>(random()) & 0xffffff) << 40;
+}
+
+std::string hello_message(const Session& session, const SwitchboardSettings& settings) {
+    JsonWriter out;
+    out.begin_object()
+        .key("type")
+        .value("hello")
+        .key("version")
+        .value(int64_t{protocol_version})
+        .key("id")
+        .value(session.id_text)
+        .key("limits")
+        .begin_object()
+        .key("maxFrameBytes")
+        .value(static_cast<int64_t>(max_frame_bytes))
+        .key("chatMaxChars")
+        .value(static_cast<int64_t>(settings.chat_max_chars))
+        .key("chatBurst")
+        .value(static_cast<int64_t>(settings.chat_rate.burst))
+        .key("chatWindowSeconds")
+        .value(static_cast<int64_t>(
+            std::chrono::duration_cast<std::chrono::seconds>(settings.chat_rate.window).count()))
+        .end_object()
+        .key("privacy")
+        .value(settings.privacy_default)
+        .end_object();
+    return out.take();
+}
+
+// json-glib hands strings out NUL-terminated, so a "\u0000" inside one would
+// silently cut it short: such frames are refused instead.
+bool has_nul_escape(std::string_view json) {
+    for (size_t at = json.find("\\u0000"); at != std::string_view::npos;
+         at = json.find("\\u0000", at + 1)) {
+        size_t backslashes = 0;
+        while (at >= backslashes + 1 && json[at - backslashes - 1] == '\\') {
+            ++backslashes;
+        }
+        if (backslashes % 2 == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string partner_left_message(std::string_view reason) {
+    JsonWriter out;
+    out.begin_object().key("type").value("partner_left").key("reason").value(reason).end_object();
+    return out.take();
+}
+
+}  // namespace
+
+Switchboard::Switchboard(matcher::Matcher& matcher, ReportStore& reports, IceServers ice_servers,
+                         ChatFilter chat_filter, SwitchboardSettings settings)
+    : matcher_(matcher),
+      reports_(reports),
+      ice_servers_(std::move(ice_servers)),
+      chat_filter_(std::move(chat_filter)),
+      settings_(settings),
+      parser_(json_parser_new_immutable()),
+      id_prefix_(random_id_prefix()) {
+    matcher_.on_match([this](const matcher::Match& match) { on_match(match); });
+}
+
+Switchboard::~Switchboard() {
+    matcher_.on_match(nullptr);
+    for (auto& [id, session] : sessions_) {
+        matcher_.close(id);
+    }
+}
+
+void Switchboard::reload(IceServers ice_servers, ChatFilter chat_filter,
+                         SwitchboardSettings settings) {
+    ice_servers_ = std::move(ice_servers);
+    chat_filter_ = std::move(chat_filter);
+    settings_ = settings;
+}
+
+void Switchboard::admit(SoupWebsocketConnection* connection, std::string ip, std::string host) {
+    auto now = Clock::now();
+    SessionId id{id_prefix_ | next_id_++};
+    auto session = std::make_unique<Session>(id, connection, std::move(ip), std::move(host),
+                                             settings_.chat_rate, now);
+    Session& s = *session;
+    sessions_.emplace(id, std::move(session));
+    g_object_set_data(G_OBJECT(connection), "switchboard", this);
+    ++sessions_per_ip_[s.ip];
+    ++stats_.sessions_total;
+    g_signal_connect(connection, "message", G_CALLBACK(on_message), &s);
+    g_signal_connect(connection, "pong", G_CALLBACK(on_pong), &s);
+    g_signal_connect(connection, "closed", G_CALLBACK(on_closed), &s);
+    s.wants_privacy = settings_.privacy_default;
+    s.send(hello_message(s, settings_));
+    spdlog::debug("session {} open from {}", s.id_text, s.ip);
+}
+
+size_t Switchboard::sessions_from(std::string_view ip) const {
+    auto it = sessions_per_ip_.find(std::string(ip));
+    return it == sessions_per_ip_.end() ? 0 : it->second;
+}
+
+SignalStats Switchboard::stats() const {
+    SignalStats out = stats_;
+    out.sessions_open = sessions_.size();
+    out.sessions_waiting = 0;
+    out.sessions_paired = 0;
+    for (const auto& [id, session] : sessions_) {
+        out.sessions_waiting += session->state == Session::State::waiting;
+        out.sessions_paired += session->state == Session::State::paired;
+    }
+    return out;
+}
+
+// --- connection events ---
+
+void Switchboard::on_message(SoupWebsocketConnection* connection, gint type, GBytes* message,
+                             gpointer data) {
+    auto& session = *static_cast<Session*>(data);
+    // The handler may retire and close the session; the reference keeps the
+    // connection alive until the signal emission is over.
+    auto guard = take_ref(connection);
+    auto* self = static_cast<Switchboard*>(g_object_get_data(G_OBJECT(connection), "switchboard"));
+    self->receive(session, type, message);
+}
+
+void Switchboard::on_pong(SoupWebsocketConnection*, GBytes*, gpointer data) {
+    static_cast<Session*>(data)->last_seen = Clock::now();
+}
+
+void Switchboard::on_closed(SoupWebsocketConnection* connection, gpointer data) {
+    auto guard = take_ref(connection);
+    auto* self = static_cast<Switchboard*>(g_object_get_data(G_OBJECT(connection), "switchboard"));
+    self->closed(*static_cast<Session*>(data));
+}
+
+void Switchboard::receive(Session& session, gint type, GBytes* message) {
+    auto now = Clock::now();
+    session.last_seen = now;
+    ++stats_.frames_in;
+    if (session.state == Session::State::closing) {
+        return;
+    }
+    if (!session.frames.take(now)) {
+        ++stats_.closed_flood;
+        retire(session, "disconnected");
+        session.close(close_policy, "too many messages");
+        return;
+    }
+    if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+        error(session, ErrorCode::binary_frame, "binary frames are not accepted; send JSON text");
+        return;
+    }
+    gsize size = 0;
+    const auto* data = static_cast<const gchar*>(g_bytes_get_data(message, &size));
+    GError* raw_error = nullptr;
+    if (size == 0 || !g_utf8_validate(data, static_cast<gssize>(size), nullptr) ||
+        !json_parser_load_from_data(parser_.get(), data, static_cast<gssize>(size), &raw_error)) {
+        g_clear_error(&raw_error);
+        error(session, ErrorCode::bad_json, "a frame must be one JSON object");
+        return;
+    }
+    if (has_nul_escape(std::string_view(data, size))) {
+        error(session, ErrorCode::bad_json, "strings must not contain \\u0000");
+        return;
+    }
+    JsonNode* root = json_parser_get_root(parser_.get());
+    if (root == nullptr || !JSON_NODE_HOLDS_OBJECT(root)) {
+        error(session, ErrorCode::bad_json, "a frame must be one JSON object");
+        return;
+    }
+    dispatch(session, json_node_get_object(root));
+}
+
+void Switchboard::closed(Session& session) {
+    retire(session, "disconnected");
+    auto it = sessions_per_ip_.find(session.ip);
+    if (it != sessions_per_ip_.end() && --it->second == 0) {
+        sessions_per_ip_.erase(it);
+    }
+    spdlog::debug("session {} closed", session.id_text);
+    sessions_.erase(session.id);
+}
+
+void Switchboard::sweep(Clock::time_point now) {
+    for (auto& [id, session] : sessions_) {
+        if (session->state != Session::State::closing &&
+            now - session->last_seen > settings_.idle_timeout) {
+            ++stats_.closed_idle;
+            retire(*session, "disconnected");
+            session->close(close_idle, "no frame or pong within the idle timeout");
+        }
+    }
+    std::erase_if(chat_rate_per_ip_, [now](const auto& entry) { return entry.second.idle(now); });
+}
+
+void Switchboard::close_all(unsigned short code, std::string_view reason) {
+    for (auto& [id, session] : sessions_) {
+        retire(*session, "disconnected");
+        session->close(code, reason);
+    }
+}
+
+// --- pairing ---
+
+Session* Switchboard::find(SessionId id) {
+    auto it = sessions_.find(id);
+    return it == sessions_.end() || it->second->state == Session::State::closing ? nullptr
+                                                                                 : it->second.get();
+}
+
+Session* Switchboard::partner_of(Session& session) {
+    return session.state == Session::State::paired ? find(session.partner) : nullptr;
+}
+
+Session* Switchboard::last_partner_of(Session& session) {
+    if (auto* partner = partner_of(session)) {
+        return partner;
+    }
+    return session.last_partner ? find(*session.last_partner) : nullptr;
+}
+
+void Switchboard::queue(Session& session, matcher::Seeker seeker) {
+    session.last_find = seeker;
+    session.state = Session::State::waiting;
+    session.send(R"({"type":"waiting"})");
+    matcher_.enqueue(std::move(seeker));
+}
+
+void Switchboard::on_match(const matcher::Match& match) {
+    Session* a = find(match.a);
+    Session* b = find(match.b);
+    if (a == nullptr || b == nullptr) {
+        // One side went away while the match was in flight (the Redis matcher
+        // answers asynchronously): the other goes back to the queue.
+        for (auto [gone, live] : {std::pair{a, b}, std::pair{b, a}}) {
+            if (gone == nullptr && live != nullptr && live->last_find) {
+                matcher_.leave(live->id);
+                matcher_.enqueue(*live->last_find);
+            }
+        }
+        matcher_.close(a == nullptr ? match.a : match.b);
+        return;
+    }
+    ++stats_.matches;
+    bool is_private = a->wants_privacy || b->wants_privacy;
+    a->pair_private = is_private;
+    b->pair_private = is_private;
+    pair(*a, *b, match);
+    pair(*b, *a, match);
+}
+
+void Switchboard::pair(Session& session, Session& partner, const matcher::Match& match) {
+    session.state = Session::State::paired;
+    session.partner = partner.id;
+    session.path_reported = false;
+    session.transcript.clear();
+    bool impolite = match.impolite == session.id;
+    JsonWriter out;
+    out.begin_object()
+        .key("type")
+        .value("matched")
+        .key("role")
+        .value(impolite ? "impolite" : "polite")
+        .key("initiator")
+        .value(impolite)
+        .key("iceServers")
+        .raw(ice_servers_.json(
+            session.id_text, session.host,
+            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())))
+        .key("iceTransportPolicy")
+        .value(session.pair_private ? "relay" : "all")
+        .key("privacy")
+        .value(session.pair_private)
+        .key("common")
+        .begin_array();
+    for (const auto& interest : match.common) {
+        out.value(interest);
+    }
+    out.end_array().end_object();
+    session.send(out.take());
+}
+
+void Switchboard::part(Session& session, std::string_view reason) {
+    if (session.state == Session::State::paired) {
+        Session* partner = find(session.partner);
+        session.last_partner = session.partner;
+        matcher_.leave(session.id);
+        if (partner != nullptr && partner->state == Session::State::paired &&
+            partner->partner == session.id) {
+            partner->state = Session::State::idle;
+            partner->last_partner = session.id;
+            partner->send(partner_left_message(reason));
+        }
+    } else if (session.state == Session::State::waiting) {
+        matcher_.leave(session.id);
+    }
+    if (session.state != Session::State::closing) {
+        session.state = Session::State::idle;
+    }
+}
+
+void Switchboard::retire(Session& session, std::string_view reason) {
+    if (session.state == Session::State::closing) {
+        return;
+    }
+    part(session, reason);
+    matcher_.close(session.id);
+    session.state = Session::State::closing;
+}
+
+void Switchboard::error(Session& session, ErrorCode code, std::string_view message) {
+    ++stats_.errors_sent;
+    session.send_error(code, message);
+}
+
+}  // namespace turnpike::signal

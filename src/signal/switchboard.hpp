@@ -1,0 +1,105 @@
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/config.hpp"
+#include "matcher/matcher.hpp"
+#include "signal/chat_filter.hpp"
+#include "signal/chat_rate.hpp"
+#include "signal/gobject_ptr.hpp"
+#include "signal/ice_servers.hpp"
+#include "signal/report_store.hpp"
+#include "signal/session.hpp"
+#include "signal/signal_stats.hpp"
+
+namespace turnpike::signal {
+
+// What the switchboard needs from config, resolved once per (re)load.
+struct SwitchboardSettings {
+    bool privacy_default = false;
+    size_t chat_max_chars = 500;
+    ChatRateSettings chat_rate;
+    Clock::duration idle_timeout = std::chrono::seconds(20);
+
+    static SwitchboardSettings from(const Config& config);
+};
+
+// Every live session, and the routing between partners. Runs on the one
+// thread of the GLib main loop: WebSocket events, matcher callbacks and
+// timers all arrive there, so nothing here locks.
+class Switchboard {
+  public:
+    Switchboard(matcher::Matcher& matcher, ReportStore& reports, IceServers ice_servers,
+                ChatFilter chat_filter, SwitchboardSettings settings);
+    ~Switchboard();
+    Switchboard(const Switchboard&) = delete;
+    Switchboard& operator=(const Switchboard&) = delete;
+
+    // Takes the upgraded connection; the session lives until it closes.
+    void admit(SoupWebsocketConnection* connection, std::string ip, std::string host);
+    // Closes idle sessions and forgets idle per-IP chat limits.
+    void sweep(Clock::time_point now);
+    void close_all(unsigned short code, std::string_view reason);
+
+    void reload(IceServers ice_servers, ChatFilter chat_filter, SwitchboardSettings settings);
+
+    size_t sessions_from(std::string_view ip) const;
+    SignalStats stats() const;
+    size_t size() const { return sessions_.size(); }
+
+  private:
+    // Connection events.
+    static void on_message(SoupWebsocketConnection* connection, gint type, GBytes* message,
+                           gpointer session);
+    static void on_pong(SoupWebsocketConnection* connection, GBytes* message, gpointer session);
+    static void on_closed(SoupWebsocketConnection* connection, gpointer session);
+    void receive(Session& session, gint type, GBytes* message);
+    void dispatch(Session& session, JsonObject* message);
+    void closed(Session& session);
+
+    // Messages, one handler each (switchboard_messages.cpp).
+    void on_find(Session& session, JsonObject* message);
+    void on_next(Session& session);
+    void on_leave(Session& session);
+    void on_signal(Session& session, JsonObject* message);
+    void on_chat(Session& session, JsonObject* message);
+    void on_typing(Session& session, JsonObject* message);
+    void on_media(Session& session, JsonObject* message);
+    void on_block(Session& session);
+    void on_report(Session& session, JsonObject* message);
+    void on_stats(Session& session, JsonObject* message);
+
+    // Pairing.
+    void on_match(const matcher::Match& match);
+    void pair(Session& session, Session& partner, const matcher::Match& match);
+    void queue(Session& session, matcher::Seeker seeker);
+    // Ends the session's pair, or takes it out of the queue; tells the partner.
+    void part(Session& session, std::string_view reason);
+    void retire(Session& session, std::string_view reason);
+    Session* find(SessionId id);
+    Session* partner_of(Session& session);
+    Session* last_partner_of(Session& session);
+    void error(Session& session, ErrorCode code, std::string_view message);
+
+    matcher::Matcher& matcher_;
+    ReportStore& reports_;
+    IceServers ice_servers_;
+    ChatFilter chat_filter_;
+    SwitchboardSettings settings_;
+    GObjectPtr<JsonParser> parser_;
+
+    uint64_t id_prefix_;
+    uint64_t next_id_ = 1;
+    std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;
+    std::unordered_map<std::string, unsigned> sessions_per_ip_;
+    std::unordered_map<std::string, ChatRateLimiter> chat_rate_per_ip_;
+    SignalStats stats_;
+};
+
+}  // namespace turnpike::signal
