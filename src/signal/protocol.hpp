@@ -34,6 +34,7 @@ enum class ErrorCode {
     rate_limited,   // chat over its rate: a time-out starts
     muted,          // chat during a time-out
     bad_state,      // e.g. `stats` while not paired
+    internal,       // a server bug; logged
 };
 
 std::string_view to_string(ErrorCode code);

@@ -169,16 +169,15 @@ std::string unspecified_like(std::string_view addrtype) {
 }
 
 // "IN IP4 <address>" at `at` in `line`: the address replaced unless kept.
+// Anything else there (which GStreamer let through) loses its address too.
 std::string scrub_connection(std::string_view line, size_t at, const std::set<std::string>& kept) {
-    auto rest = line.substr(at);
-    if (!rest.starts_with("IN ")) {
-        return std::string(line);
-    }
-    auto addrtype = rest.substr(3, 3);
-    auto address = rest.substr(7);
+    auto rest = line.substr(std::min(at, line.size()));
+    bool well_formed = rest.size() > 7 && rest.starts_with("IN IP") && rest[6] == ' ';
+    auto addrtype = well_formed ? rest.substr(3, 3) : std::string_view("IP4");
+    auto address = well_formed ? rest.substr(7) : std::string_view{};
     address = address.substr(0, address.find('/'));  // a multicast TTL
-    if (kept.contains(std::string(address)) || address == "0.0.0.0" || address == "::" ||
-        address == "127.0.0.1") {
+    if (well_formed && (kept.contains(std::string(address)) || address == "0.0.0.0" ||
+                        address == "::" || address == "127.0.0.1")) {
         return std::string(line);
     }
     return fmt::format("{}IN {} {}", line.substr(0, at), addrtype, unspecified_like(addrtype));
@@ -191,13 +190,14 @@ std::string scrub_origin(std::string_view line) {
         at = line.find(' ', at);
         at = at == std::string_view::npos ? at : at + 1;
     }
-    return at == std::string_view::npos ? std::string(line) : scrub_connection(line, at, {});
+    return at == std::string_view::npos ? std::string("o=- 0 0 IN IP4 0.0.0.0")
+                                        : scrub_connection(line, at, {});
 }
 
 std::string scrub_rtcp(std::string_view line, const std::set<std::string>& kept) {
     // a=rtcp:<port> IN IP4 <address>
     auto space = line.find(' ');
-    return space == std::string_view::npos ? std::string(line)
+    return space == std::string_view::npos ? fmt::format("{} IN IP4 0.0.0.0", line)
                                            : scrub_connection(line, space + 1, kept);
 }
 

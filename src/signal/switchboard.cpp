@@ -199,7 +199,15 @@ void Switchboard::receive(Session& session, gint type, GBytes* message) {
         error(session, ErrorCode::bad_json, "a frame must be one JSON object");
         return;
     }
-    dispatch(session, json_node_get_object(root));
+    // A bug in a handler must cost one message, not every session: nothing
+    // may unwind through libsoup's C frames.
+    try {
+        dispatch(session, json_node_get_object(root));
+    } catch (const std::exception& e) {
+        spdlog::error("session {}: message dropped on an internal error: {}", session.id_text,
+                      e.what());
+        error(session, ErrorCode::internal, "internal error; the message had no effect");
+    }
 }
 
 void Switchboard::closed(Session& session) {
