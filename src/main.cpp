@@ -19,6 +19,7 @@
 #include "common/log.hpp"
 #include "matcher/memory_matcher.hpp"
 #include "relay/relay.hpp"
+#include "signal/chat_filter.hpp"
 #include "signal/report_store.hpp"
 #include "signal/signal_server.hpp"
 
@@ -189,6 +190,9 @@ int run(const Options& options) {
     Daemon daemon;
     try {
         daemon.config = with_turn_secret(load(options.config_path), daemon.boot_secret);
+        // The files a config names are part of it: a word list that will not
+        // load fails the check, not the next start.
+        signal::chat_filter_for(daemon.config);
     } catch (const ConfigError& e) {
         fmt::print(stderr, "turnpike: {}\n", e.what());
         return 1;

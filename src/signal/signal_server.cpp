@@ -19,12 +19,6 @@ namespace {
 constexpr guint tick_ms = 100;
 constexpr int sweep_every_ticks = 10;
 
-ChatFilter load_chat_filter(const Config& config) {
-    return config.signal.word_list.empty()
-               ? ChatFilter::built_in()
-               : ChatFilter::load_file(config.signal.word_list, "[signal] word-list");
-}
-
 // A listener on [::] reports IPv4 clients as ::ffff:a.b.c.d; limits and
 // blocks key on the plain IPv4 form.
 std::string client_ip(SoupServerMessage* message) {
@@ -50,6 +44,18 @@ void refuse(SoupServerMessage* message, guint status, std::string_view why) {
 
 }  // namespace
 
+ChatFilter chat_filter_for(const Config& config) {
+    if (config.signal.word_list.empty()) {
+        return ChatFilter::built_in();
+    }
+    try {
+        return ChatFilter::load_file(config.signal.word_list, "[signal] word-list");
+    } catch (const ConfigError& e) {
+        // Named from the config that points at the list, then the list itself.
+        throw ConfigError(config.source, e.key(), fmt::format("{}: {}", e.file(), e.problem()));
+    }
+}
+
 struct SignalServer::Impl {
     Config config;
     matcher::Matcher& matcher;
@@ -64,7 +70,7 @@ struct SignalServer::Impl {
     Impl(const Config& c, matcher::Matcher& m, ReportStore& reports)
         : config(c), matcher(m), server(soup_server_new("server-header", "turnpike", nullptr)) {
         switchboard = std::make_unique<Switchboard>(matcher, reports, IceServers(config),
-                                                    load_chat_filter(config),
+                                                    chat_filter_for(config),
                                                     SwitchboardSettings::from(config));
         // permessage-deflate costs a zlib context per socket and invites
         // decompression bombs; these messages are small.
@@ -183,7 +189,7 @@ void SignalServer::stop() {
 }
 
 std::vector<std::string> SignalServer::reload(const Config& config) {
-    ChatFilter filter = load_chat_filter(config);
+    ChatFilter filter = chat_filter_for(config);
     std::vector<std::string> restart;
     if (config.signal.listen != impl_->config.signal.listen) {
         restart.emplace_back("[signal] listen");

@@ -12,6 +12,12 @@
 namespace turnpike::signal {
 
 class Switchboard;
+class ChatFilter;
+
+// The chat filter a config asks for: [signal] word-list, or the built-in
+// list. Throws ConfigError naming the config file, the key, and the list's
+// own problem.
+ChatFilter chat_filter_for(const Config& config);
 
 // The WebSocket signaling server: HTTP on [signal] listen, the protocol of
 // docs/protocol.md at /ws. Runs on the thread-default GLib main context, which

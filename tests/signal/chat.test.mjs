@@ -112,3 +112,36 @@ describe('chat', () => {
     await Promise.all([a.close(), b.close()]);
   });
 });
+
+describe('word list reload', () => {
+  test('SIGHUP loads a changed word list; a broken one is refused and the old list kept', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(`${os.tmpdir()}/turnpike-words-`);
+    const list = `${dir}/words.txt`;
+    writeFileSync(list, '# test list\nfrobnicate\n');
+    const own = await startTurnpike({ signal: { 'word-list': list } });
+    try {
+      const { a, b } = await pair(own.url, { addresses: ['127.0.5.1', '127.0.5.2'] });
+      a.send({ type: 'chat', text: 'frobnicate wibble' });
+      assert.equal((await b.next('chat')).text, '********** wibble');
+      writeFileSync(list, 'wibble\n');
+      let from = own.log.length;
+      own.child.kill('SIGHUP');
+      await own.waitForLog(/reload: applied/, 5000, from);
+      a.send({ type: 'chat', text: 'frobnicate wibble' });
+      assert.equal((await b.next('chat')).text, 'frobnicate ******');
+      writeFileSync(list, Buffer.from([0x66, 0xff, 0x0a]));
+      from = own.log.length;
+      own.child.kill('SIGHUP');
+      const refused = await own.waitForLog(/reload refused[^\n]*/, 5000, from);
+      assert.match(refused[0], /turnpike\.conf: \[signal\] word-list: \S*words\.txt: line 1 is not UTF-8/);
+      a.send({ type: 'chat', text: 'frobnicate wibble' });
+      assert.equal((await b.next('chat')).text, 'frobnicate ******');
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      await own.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
