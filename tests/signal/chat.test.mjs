@@ -135,7 +135,7 @@ describe('word list reload', () => {
       from = own.log.length;
       own.child.kill('SIGHUP');
       const refused = await own.waitForLog(/reload refused[^\n]*/, 5000, from);
-      assert.match(refused[0], /turnpike\.conf: \[signal\] word-list: \S*words\.txt: line 1 is not UTF-8/);
+      assert.match(refused[0], /turnpike\.conf: \[signal\] word-list: \S*words\.txt: line 1: not valid UTF-8/);
       a.send({ type: 'chat', text: 'frobnicate wibble' });
       assert.equal((await b.next('chat')).text, 'frobnicate ******');
       await Promise.all([a.close(), b.close()]);
