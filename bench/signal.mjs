@@ -205,8 +205,8 @@ async function probeLatency(url, count, until) {
     ws.on('message', on);
   });
   for (let i = 0; i < count && Date.now() < until; ++i) {
-    const [a, b] = await Promise.all([open(url, `127.2.${i >> 7}.${2 * (i & 127) + 1}`),
-      open(url, `127.2.${i >> 7}.${2 * (i & 127) + 2}`)]);
+    const [a, b] = await Promise.all([open(url, `127.2.${i >> 6}.${2 * (i & 63) + 1}`),
+      open(url, `127.2.${i >> 6}.${2 * (i & 63) + 2}`)]);
     const waiting = next(a, 'waiting');
     a.send('{"type":"find","mode":"text","lang":"zz"}');
     await waiting;
