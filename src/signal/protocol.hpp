@@ -41,7 +41,7 @@ std::string_view to_string(ErrorCode code);
 
 // WebSocket close codes and the reasons sent with them.
 inline constexpr unsigned short close_policy = 1008;      // flood, origin, repeated abuse
-inline constexpr unsigned short close_too_big = 1009;     // sent by libsoup itself
+inline constexpr unsigned short close_too_big = 1009;     // sent by the WebSocket layer itself
 inline constexpr unsigned short close_going_away = 1001;  // server shutting down
 inline constexpr unsigned short close_idle = 4000;        // no frame or pong for idle-timeout
 inline constexpr unsigned short close_chat_abuse = 4001;  // chat rate time-outs repeated

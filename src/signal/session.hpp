@@ -1,7 +1,5 @@
 #pragma once
 
-#include <libsoup/soup.h>
-
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -11,8 +9,8 @@
 #include "matcher/matcher.hpp"
 #include "signal/chat_rate.hpp"
 #include "signal/frame_budget.hpp"
-#include "signal/gobject_ptr.hpp"
 #include "signal/protocol.hpp"
+#include "signal/websocket_server.hpp"
 
 namespace turnpike::signal {
 
@@ -30,9 +28,8 @@ class Session {
         closing,  // gone from the matcher, waiting for the socket to close
     };
 
-    Session(SessionId id, SoupWebsocketConnection* connection, std::string ip, std::string host,
-            const ChatRateSettings& chat_rate, Clock::time_point now);
-    ~Session();
+    Session(SessionId id, WebSocketConnection& connection, const ChatRateSettings& chat_rate,
+            Clock::time_point now);
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
@@ -48,7 +45,7 @@ class Session {
     const std::string id_text;  // 16 hex digits, as clients and logs see it
     const std::string ip;
     const std::string host;  // the Host header the browser used
-    SoupWebsocketConnection* const connection;
+    WebSocketConnection& connection;
 
     State state = State::idle;
     SessionId partner{};
@@ -61,9 +58,6 @@ class Session {
     FrameBudget frames;
     ChatRateLimiter chat_rate;
     std::deque<std::string> transcript;  // of the current or last pair, newest last
-
-  private:
-    GObjectPtr<SoupWebsocketConnection> owned_;
 };
 
 std::string session_id_text(SessionId id);

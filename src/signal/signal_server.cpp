@@ -1,7 +1,5 @@
 #include "signal/signal_server.hpp"
 
-#include <libsoup/soup.h>
-
 #include <netinet/in.h>
 
 #include <stdexcept>
@@ -11,6 +9,7 @@
 
 #include "signal/origin.hpp"
 #include "signal/switchboard.hpp"
+#include "signal/websocket_server.hpp"
 
 namespace turnpike::signal {
 
@@ -18,29 +17,6 @@ namespace {
 
 constexpr guint tick_ms = 100;
 constexpr int sweep_every_ticks = 10;
-
-// A listener on [::] reports IPv4 clients as ::ffff:a.b.c.d; limits and
-// blocks key on the plain IPv4 form.
-std::string client_ip(SoupServerMessage* message) {
-    std::string ip = soup_server_message_get_remote_host(message);
-    constexpr std::string_view mapped = "::ffff:";
-    if (ip.starts_with(mapped) && ip.find('.') != std::string::npos) {
-        ip.erase(0, mapped.size());
-    }
-    return ip;
-}
-
-const char* header(SoupServerMessage* message, const char* name) {
-    const char* value =
-        soup_message_headers_get_one(soup_server_message_get_request_headers(message), name);
-    return value != nullptr ? value : "";
-}
-
-void refuse(SoupServerMessage* message, guint status, std::string_view why) {
-    soup_server_message_set_status(message, status, nullptr);
-    soup_server_message_set_response(message, "text/plain; charset=utf-8", SOUP_MEMORY_COPY,
-                                     why.data(), why.size());
-}
 
 }  // namespace
 
@@ -59,61 +35,52 @@ ChatFilter chat_filter_for(const Config& config) {
 struct SignalServer::Impl {
     Config config;
     matcher::Matcher& matcher;
-    GObjectPtr<SoupServer> server;
     std::unique_ptr<Switchboard> switchboard;
+    std::unique_ptr<WebSocketServer> websockets;
     guint tick_source = 0;
     int ticks = 0;
     uint64_t rejected_origin = 0;
     uint64_t rejected_ip_limit = 0;
     uint64_t rejected_capacity = 0;
 
-    Impl(const Config& c, matcher::Matcher& m, ReportStore& reports)
-        : config(c), matcher(m), server(soup_server_new("server-header", "turnpike", nullptr)) {
+    Impl(const Config& initial, matcher::Matcher& shared_matcher, ReportStore& reports)
+        : config(initial), matcher(shared_matcher) {
         switchboard = std::make_unique<Switchboard>(matcher, reports, IceServers(config),
                                                     chat_filter_for(config),
                                                     SwitchboardSettings::from(config));
-        // permessage-deflate costs a zlib context per socket and invites
-        // decompression bombs; these messages are small.
-        soup_server_remove_websocket_extension(server.get(), SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
-        soup_server_add_handler(server.get(), "/ws", on_ws_request, this, nullptr);
-        soup_server_add_websocket_handler(server.get(), "/ws", nullptr, nullptr, on_websocket, this,
-                                          nullptr);
+        WebSocketServer::Handlers handlers;
+        handlers.admit = [this](const HandshakeRequest& request) { return admit(request); };
+        handlers.opened = [this](WebSocketConnection& c) { switchboard->admit(c); };
+        handlers.message = [this](WebSocketConnection& c, bool text, std::string_view m) {
+            switchboard->receive(c, text, m);
+        };
+        handlers.pong = [this](WebSocketConnection& c) { switchboard->pong(c); };
+        handlers.closed = [this](WebSocketConnection& c) { switchboard->closed(c); };
+        websockets = std::make_unique<WebSocketServer>("/ws", max_frame_bytes, std::move(handlers));
     }
 
     ~Impl() {
         if (tick_source != 0) {
             g_source_remove(tick_source);
         }
-        soup_server_disconnect(server.get());
     }
 
-    // Runs before the WebSocket handshake: a status set here refuses it.
-    static void on_ws_request(SoupServer*, SoupServerMessage* message, const char*, GHashTable*,
-                              gpointer data) {
-        auto& self = *static_cast<Impl*>(data);
-        const auto& signal = self.config.signal;
-        if (!origin_allowed(header(message, "Origin"), header(message, "Host"),
-                            signal.allowed_origins)) {
-            ++self.rejected_origin;
-            refuse(message, SOUP_STATUS_FORBIDDEN, "origin not allowed\n");
-        } else if (self.switchboard->size() >= signal.max_sessions) {
-            ++self.rejected_capacity;
-            refuse(message, SOUP_STATUS_SERVICE_UNAVAILABLE, "server full, try again later\n");
-        } else if (self.switchboard->sessions_from(client_ip(message)) >=
-                   signal.max_sessions_per_ip) {
-            ++self.rejected_ip_limit;
-            refuse(message, 429 /* Too Many Requests: libsoup 3.2 has no name for it */,
-                   "too many sessions from your address\n");
+    // Runs before the WebSocket handshake is answered: a status refuses it.
+    Admission admit(const HandshakeRequest& request) {
+        const auto& signal = config.signal;
+        if (!origin_allowed(request.origin, request.host, signal.allowed_origins)) {
+            ++rejected_origin;
+            return {403, "origin not allowed\n"};
         }
-    }
-
-    static void on_websocket(SoupServer*, SoupServerMessage* message, const char*,
-                             SoupWebsocketConnection* connection, gpointer data) {
-        auto& self = *static_cast<Impl*>(data);
-        soup_websocket_connection_set_max_incoming_payload_size(connection, max_frame_bytes);
-        soup_websocket_connection_set_keepalive_interval(
-            connection, static_cast<guint>(self.config.signal.ping_interval.count()));
-        self.switchboard->admit(connection, client_ip(message), header(message, "Host"));
+        if (switchboard->size() >= signal.max_sessions) {
+            ++rejected_capacity;
+            return {503, "server full, try again later\n"};
+        }
+        if (switchboard->sessions_from(request.ip) >= signal.max_sessions_per_ip) {
+            ++rejected_ip_limit;
+            return {429, "too many sessions from your address\n"};
+        }
+        return {};
     }
 
     static gboolean on_tick(gpointer data) {
@@ -121,6 +88,7 @@ struct SignalServer::Impl {
         auto now = Clock::now();
         self.matcher.tick(now);
         if (++self.ticks % sweep_every_ticks == 0) {
+            self.websockets->keepalive(now, self.config.signal.ping_interval);
             self.switchboard->sweep(now);
         }
         return G_SOURCE_CONTINUE;
@@ -132,52 +100,13 @@ SignalServer::SignalServer(const Config& config, matcher::Matcher& matcher, Repo
 
 SignalServer::~SignalServer() = default;
 
-namespace {
-
-// GSocket's default backlog of 10 drops the SYNs of a crowd arriving at once
-// (a page reload wave, a benchmark), which then wait out TCP's retransmit
-// timers; libsoup's own listen() does not expose it.
+// The kernel caps it at net.core.somaxconn; a crowd arriving at once (a page
+// reload wave, a benchmark) otherwise waits out TCP's SYN retransmits.
 constexpr int listen_backlog = 4096;
-
-GObjectPtr<GSocket> listening_socket(const SocketAddress& address) {
-    GError* error = nullptr;
-    auto family = address.is_v6() ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
-    GObjectPtr<GSocket> socket(
-        g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error));
-    GObjectPtr<GSocketAddress> native(g_socket_address_new_from_native(
-        const_cast<sockaddr*>(address.sockaddr_ptr()), address.length()));
-    if (socket) {
-        if (address.is_v6()) {
-            g_socket_set_option(socket.get(), IPPROTO_IPV6, IPV6_V6ONLY, TRUE, nullptr);
-        }
-        g_socket_set_listen_backlog(socket.get(), listen_backlog);
-        if (!g_socket_bind(socket.get(), native.get(), TRUE, &error) ||
-            !g_socket_listen(socket.get(), &error)) {
-            socket.reset();
-        }
-    }
-    if (!socket) {
-        std::string message = fmt::format("cannot listen for WebSocket clients on {}: {}",
-                                          address.to_string(), error->message);
-        g_error_free(error);
-        throw std::runtime_error(message);
-    }
-    return socket;
-}
-
-}  // namespace
 
 void SignalServer::start() {
     for (const auto& address : impl_->config.signal.listen) {
-        auto socket = listening_socket(address);
-        GError* error = nullptr;
-        if (!soup_server_listen_socket(impl_->server.get(), socket.get(), SoupServerListenOptions{},
-                                       &error)) {
-            std::string message = fmt::format("cannot listen for WebSocket clients on {}: {}",
-                                              address.to_string(), error->message);
-            g_error_free(error);
-            throw std::runtime_error(message);
-        }
+        impl_->websockets->listen(address, listen_backlog);
         spdlog::info("signal: listening on http://{}/ws", address.to_string());
     }
     impl_->tick_source = g_timeout_add(tick_ms, Impl::on_tick, impl_.get());
@@ -185,7 +114,6 @@ void SignalServer::start() {
 
 void SignalServer::stop() {
     impl_->switchboard->close_all(close_going_away, "server shutting down");
-    soup_server_disconnect(impl_->server.get());
 }
 
 std::vector<std::string> SignalServer::reload(const Config& config) {

@@ -107,19 +107,15 @@ void Switchboard::reload(IceServers ice_servers, ChatFilter chat_filter,
     settings_ = settings;
 }
 
-void Switchboard::admit(SoupWebsocketConnection* connection, std::string ip, std::string host) {
+void Switchboard::admit(WebSocketConnection& connection) {
     auto now = Clock::now();
     SessionId id{id_prefix_ | next_id_++};
-    auto session = std::make_unique<Session>(id, connection, std::move(ip), std::move(host),
-                                             settings_.chat_rate, now);
+    auto session = std::make_unique<Session>(id, connection, settings_.chat_rate, now);
     Session& s = *session;
     sessions_.emplace(id, std::move(session));
-    g_object_set_data(G_OBJECT(connection), "switchboard", this);
+    connection.user = &s;
     ++sessions_per_ip_[s.ip];
     ++stats_.sessions_total;
-    g_signal_connect(connection, "message", G_CALLBACK(on_message), &s);
-    g_signal_connect(connection, "pong", G_CALLBACK(on_pong), &s);
-    g_signal_connect(connection, "closed", G_CALLBACK(on_closed), &s);
     s.wants_privacy = settings_.privacy_default;
     s.send(hello_message(s, settings_));
     spdlog::debug("session {} open from {}", s.id_text, s.ip);
@@ -144,27 +140,12 @@ SignalStats Switchboard::stats() const {
 
 // --- connection events ---
 
-void Switchboard::on_message(SoupWebsocketConnection* connection, gint type, GBytes* message,
-                             gpointer data) {
-    auto& session = *static_cast<Session*>(data);
-    // The handler may retire and close the session; the reference keeps the
-    // connection alive until the signal emission is over.
-    auto guard = take_ref(connection);
-    auto* self = static_cast<Switchboard*>(g_object_get_data(G_OBJECT(connection), "switchboard"));
-    self->receive(session, type, message);
+void Switchboard::pong(WebSocketConnection& connection) {
+    static_cast<Session*>(connection.user)->last_seen = Clock::now();
 }
 
-void Switchboard::on_pong(SoupWebsocketConnection*, GBytes*, gpointer data) {
-    static_cast<Session*>(data)->last_seen = Clock::now();
-}
-
-void Switchboard::on_closed(SoupWebsocketConnection* connection, gpointer data) {
-    auto guard = take_ref(connection);
-    auto* self = static_cast<Switchboard*>(g_object_get_data(G_OBJECT(connection), "switchboard"));
-    self->closed(*static_cast<Session*>(data));
-}
-
-void Switchboard::receive(Session& session, gint type, GBytes* message) {
+void Switchboard::receive(WebSocketConnection& connection, bool text, std::string_view message) {
+    auto& session = *static_cast<Session*>(connection.user);
     auto now = Clock::now();
     session.last_seen = now;
     ++stats_.frames_in;
@@ -177,20 +158,19 @@ void Switchboard::receive(Session& session, gint type, GBytes* message) {
         session.close(close_policy, "too many messages");
         return;
     }
-    if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    if (!text) {
         error(session, ErrorCode::binary_frame, "binary frames are not accepted; send JSON text");
         return;
     }
-    gsize size = 0;
-    const auto* data = static_cast<const gchar*>(g_bytes_get_data(message, &size));
     GError* raw_error = nullptr;
-    if (size == 0 || !g_utf8_validate(data, static_cast<gssize>(size), nullptr) ||
-        !json_parser_load_from_data(parser_.get(), data, static_cast<gssize>(size), &raw_error)) {
+    if (message.empty() ||
+        !json_parser_load_from_data(parser_.get(), message.data(),
+                                    static_cast<gssize>(message.size()), &raw_error)) {
         g_clear_error(&raw_error);
         error(session, ErrorCode::bad_json, "a frame must be one JSON object");
         return;
     }
-    if (has_nul_escape(std::string_view(data, size))) {
+    if (has_nul_escape(message)) {
         error(session, ErrorCode::bad_json, "strings must not contain \\u0000");
         return;
     }
@@ -199,8 +179,7 @@ void Switchboard::receive(Session& session, gint type, GBytes* message) {
         error(session, ErrorCode::bad_json, "a frame must be one JSON object");
         return;
     }
-    // A bug in a handler must cost one message, not every session: nothing
-    // may unwind through libsoup's C frames.
+    // A bug in a handler must cost one message, not every session.
     try {
         dispatch(session, json_node_get_object(root));
     } catch (const std::exception& e) {
@@ -210,7 +189,9 @@ void Switchboard::receive(Session& session, gint type, GBytes* message) {
     }
 }
 
-void Switchboard::closed(Session& session) {
+void Switchboard::closed(WebSocketConnection& connection) {
+    auto& session = *static_cast<Session*>(connection.user);
+    connection.user = nullptr;
     retire(session, "disconnected");
     auto it = sessions_per_ip_.find(session.ip);
     if (it != sessions_per_ip_.end() && --it->second == 0) {

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 
 #include <memory>
 #include <string>
@@ -41,8 +40,12 @@ class Switchboard {
     Switchboard(const Switchboard&) = delete;
     Switchboard& operator=(const Switchboard&) = delete;
 
-    // Takes the upgraded connection; the session lives until it closes.
-    void admit(SoupWebsocketConnection* connection, std::string ip, std::string host);
+    // A new WebSocket: its session lives until the connection closes. The
+    // server passes each connection's events to the three below.
+    void admit(WebSocketConnection& connection);
+    void receive(WebSocketConnection& connection, bool text, std::string_view message);
+    void pong(WebSocketConnection& connection);
+    void closed(WebSocketConnection& connection);
     // Closes idle sessions and forgets idle per-IP chat limits.
     void sweep(Clock::time_point now);
     void close_all(unsigned short code, std::string_view reason);
@@ -54,14 +57,7 @@ class Switchboard {
     size_t size() const { return sessions_.size(); }
 
   private:
-    // Connection events.
-    static void on_message(SoupWebsocketConnection* connection, gint type, GBytes* message,
-                           gpointer session);
-    static void on_pong(SoupWebsocketConnection* connection, GBytes* message, gpointer session);
-    static void on_closed(SoupWebsocketConnection* connection, gpointer session);
-    void receive(Session& session, gint type, GBytes* message);
     void dispatch(Session& session, JsonObject* message);
-    void closed(Session& session);
 
     // Messages, one handler each (switchboard_messages.cpp).
     void on_find(Session& session, JsonObject* message);

@@ -162,7 +162,7 @@ describe('bad input', () => {
     const before = await server.signalStats();
     client.send(body + 'x'.repeat(65536) + '"}');
     const closed = await client.closed;
-    // libsoup sends close 1009 and stops reading at the oversized header; the
+    // The server sends close 1009 and stops reading at the oversized header; the
     // rest of the frame still in flight makes the kernel reset the
     // connection, which can overtake the close frame: 1006 on this side.
     assert.ok([1009, 1006].includes(closed.code), `closed with ${closed.code}`);
