@@ -19,6 +19,17 @@ async function connect() {
   return client;
 }
 
+// Two fresh clients, paired in text mode.
+async function matchedPair() {
+  const a = await connect();
+  const b = await connect();
+  a.send({ type: 'find', mode: 'text' });
+  b.send({ type: 'find', mode: 'text' });
+  await a.next('matched');
+  await b.next('matched');
+  return [a, b];
+}
+
 async function closeAll(...clients) {
   await Promise.all(clients.map((c) => c.close()));
 }
@@ -102,12 +113,7 @@ describe('pairing', () => {
   });
 
   test('next ends the pair, tells the partner, re-queues, and never pairs the two straight back', async () => {
-    const a = await connect();
-    const b = await connect();
-    a.send({ type: 'find', mode: 'text' });
-    b.send({ type: 'find', mode: 'text' });
-    await a.next('matched');
-    await b.next('matched');
+    const [a, b] = await matchedPair();
     a.send({ type: 'next' });
     assert.equal((await b.next('partner_left')).reason, 'next');
     await a.next('waiting');
@@ -123,12 +129,7 @@ describe('pairing', () => {
   });
 
   test('block ends the pair and keeps the two apart, by session and by IP', async () => {
-    const a = await connect();
-    const b = await connect();
-    a.send({ type: 'find', mode: 'text' });
-    b.send({ type: 'find', mode: 'text' });
-    await a.next('matched');
-    await b.next('matched');
+    const [a, b] = await matchedPair();
     a.send({ type: 'block' });
     assert.equal((await b.next('partner_left')).reason, 'left');
     // Both look again, each with somebody else in between so "just left" no longer applies.

@@ -14,25 +14,7 @@
 #include "signal/chat_rate.hpp"
 
 // Counts every allocation in this test program, to show check() makes none.
-namespace {
-std::atomic<long> allocations{0};
-}  // namespace
-
-// Out of line: inlined into a caller, GCC pairs free() with operator new and
-// warns (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t size) {
-    ++allocations;
-    if (void* p = std::malloc(size != 0 ? size : 1)) {
-        return p;
-    }
-    throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-    std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "allocation_counter.hpp"
 
 namespace turnpike::signal {
 namespace {
