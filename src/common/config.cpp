@@ -171,19 +171,23 @@ std::string set_relay_ip(Config& c, std::string_view value) {
     return {};
 }
 
+std::string parse_cidr_list(std::string_view value, CidrSet& out) {
+    CidrSet set;
+    for (auto item : split_list(value)) {
+        auto range = Cidr::try_parse(item);
+        if (!range) {
+            return fmt::format("'{}' is not an address or CIDR range (10.0.0.0/8, 2001:db8::/32)",
+                               item);
+        }
+        set.add(*range);
+    }
+    out = std::move(set);
+    return {};
+}
+
 Setter cidr_list_setter(CidrSet RelaySettings::*field) {
     return [field](Config& c, std::string_view value) {
-        CidrSet set;
-        for (auto item : split_list(value)) {
-            auto range = Cidr::try_parse(item);
-            if (!range) {
-                return fmt::format(
-                    "'{}' is not an address or CIDR range (10.0.0.0/8, 2001:db8::/32)", item);
-            }
-            set.add(*range);
-        }
-        c.relay.*field = std::move(set);
-        return std::string{};
+        return parse_cidr_list(value, c.relay.*field);
     };
 }
 
@@ -398,6 +402,10 @@ const std::vector<KeySpec>& schema() {
              }
              c.signal.ice_host = v;
              return std::string{};
+         }},
+        {{"signal", "trusted-proxies", ""},
+         [](Config& c, std::string_view v) {
+             return parse_cidr_list(v, c.signal.trusted_proxies);
          }},
         {{"signal", "max-sessions", "100000"},
          signal_unsigned(&SignalSettings::max_sessions, 1, 10000000)},

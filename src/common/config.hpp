@@ -85,7 +85,8 @@ struct SignalSettings {
     std::string web_root;
     // stun:/turn:/turns: URLs handed to browsers; empty: this node's own relay.
     std::vector<std::string> ice_servers;
-    std::string ice_host;  // the host name in derived URLs; empty: see conf/turnpike.conf
+    std::string ice_host;     // the host name in derived URLs; empty: see conf/turnpike.conf
+    CidrSet trusted_proxies;  // whose X-Forwarded-For names the client
     unsigned max_sessions = 0;
     unsigned max_sessions_per_ip = 0;
     bool privacy = false;

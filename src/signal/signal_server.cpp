@@ -57,6 +57,7 @@ struct SignalServer::Impl {
         handlers.pong = [this](WebSocketConnection& c) { switchboard->pong(c); };
         handlers.closed = [this](WebSocketConnection& c) { switchboard->closed(c); };
         websockets = std::make_unique<WebSocketServer>("/ws", max_frame_bytes, std::move(handlers));
+        websockets->trust_proxies(config.signal.trusted_proxies);
     }
 
     ~Impl() {
@@ -125,6 +126,7 @@ std::vector<std::string> SignalServer::reload(const Config& config) {
     if (config.signal.web_root != impl_->config.signal.web_root) {
         restart.emplace_back("[signal] web-root");
     }
+    impl_->websockets->trust_proxies(config.signal.trusted_proxies);
     impl_->switchboard->reload(IceServers(config), std::move(filter),
                                SwitchboardSettings::from(config));
     auto listen = impl_->config.signal.listen;

@@ -316,6 +316,7 @@ bool WebSocketConnection::read_handshake() {
         return refuse(426, "a WebSocket handshake (version 13) is expected here\n");
     }
     host_ = request.header("host");
+    ip_ = server_.client_behind(ip_, request.header("x-forwarded-for"));
     HandshakeRequest handshake{request.path, host_, request.header("origin"), ip_};
     if (Admission admission = server_.handlers_.admit(handshake); admission.status != 0) {
         return refuse(admission.status, admission.reason);
@@ -507,6 +508,34 @@ void WebSocketServer::listen(const SocketAddress& address, int backlog) {
     event.data.u64 = static_cast<uint64_t>(fd.get()) | (1ull << 32);  // marks a listener
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &event);
     listeners_.push_back(std::move(fd));
+}
+
+// X-Forwarded-For lists the addresses each proxy saw, the nearest last: the
+// client is the first from the right that is not a trusted proxy. Anything
+// before it was written by the client itself and proves nothing.
+std::string WebSocketServer::client_behind(std::string_view peer,
+                                           std::string_view forwarded_for) const {
+    auto peer_ip = IpAddress::parse(peer);
+    if (trusted_proxies_.empty() || !peer_ip || !trusted_proxies_.contains(*peer_ip)) {
+        return std::string(peer);
+    }
+    std::string client(peer);
+    while (!forwarded_for.empty()) {
+        auto comma = forwarded_for.rfind(',');
+        auto item =
+            trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
+        forwarded_for =
+            comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
+        auto ip = IpAddress::parse(item);
+        if (!ip) {
+            break;  // garbage: stop at the last address we could trust
+        }
+        client = item;
+        if (!trusted_proxies_.contains(*ip)) {
+            break;
+        }
+    }
+    return client;
 }
 
 int WebSocketServer::on_epoll(int, unsigned, void* data) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/address.hpp"
+#include "common/cidr.hpp"
 #include "common/unique_fd.hpp"
 
 namespace turnpike::signal {
@@ -106,6 +107,9 @@ class WebSocketServer {
 
     // Throws std::runtime_error naming the address.
     void listen(const SocketAddress& address, int backlog);
+    // Connections from these addresses are proxies: the client is the last
+    // address in X-Forwarded-For that is not one of them.
+    void trust_proxies(CidrSet proxies) { trusted_proxies_ = std::move(proxies); }
     // Pings open connections every `interval`; call about once a second.
     void keepalive(std::chrono::steady_clock::time_point now, std::chrono::seconds interval);
     void close_all(uint16_t code, std::string_view reason);
@@ -122,8 +126,11 @@ class WebSocketServer {
     void deliver_closed();
     void bury();
 
+    std::string client_behind(std::string_view peer, std::string_view forwarded_for) const;
+
     std::string path_;
     size_t max_message_;
+    CidrSet trusted_proxies_;
     Handlers handlers_;
     UniqueFd epoll_;
     unsigned source_ = 0;

@@ -78,6 +78,8 @@ class CheckConfig(unittest.TestCase):
             ("[signal]\nping-interval = 30\nidle-timeout = 20\n", "[signal] idle-timeout",
              r"longer than \[signal\] ping-interval"),
             ("[matcher]\nbackend = etcd\n", "[matcher] backend", "unknown backend 'etcd'"),
+            ("[signal]\ntrusted-proxies = proxy.local\n", "[signal] trusted-proxies",
+             "not an address or CIDR range"),
             ("[server]\nroles = relay,printer\n", "[server] roles", "unknown role 'printer'"),
             ("[server]\nroles =\n", "[server] roles", "at least one role"),
             ("[server]\nstate-dir = var/lib\n", "[server] state-dir", "not an absolute path"),

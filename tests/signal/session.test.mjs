@@ -191,3 +191,25 @@ describe('bad input', () => {
     assert.notEqual(ma.role, mb.role);
   });
 });
+
+describe('trusted proxies', () => {
+  let server;
+  before(async () => {
+    server = await startTurnpike({ signal: { 'trusted-proxies': '127.0.7.1', 'max-sessions-per-ip': 2 } });
+  });
+  after(() => server.stop());
+
+  const via = (localAddress, forwarded) =>
+    Client.connect(server.url, { localAddress, headers: { 'X-Forwarded-For': forwarded } });
+
+  test('behind a trusted proxy the client is the last untrusted X-Forwarded-For address', async () => {
+    const held = [await via('127.0.7.1', '203.0.113.9'), await via('127.0.7.1', '203.0.113.9')];
+    await assert.rejects(via('127.0.7.1', '203.0.113.9'), (e) => e.status === 429);
+    // What the client wrote itself before the proxy's entry proves nothing.
+    await assert.rejects(via('127.0.7.1', '198.51.100.1, 203.0.113.9'), (e) => e.status === 429);
+    const other = await via('127.0.7.1', '203.0.113.10');
+    // From an address that is not a trusted proxy, the header is ignored.
+    const direct = await via('127.0.7.2', '203.0.113.9');
+    for (const c of [...held, other, direct]) await c.close();
+  });
+});
