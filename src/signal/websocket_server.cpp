@@ -576,7 +576,10 @@ void WebSocketServer::accept_all(int listener) {
         int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&peer), &length,
                            SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            return;  // EAGAIN, or out of descriptors: the backlog waits
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                pause_listener(listener);
+            }
+            return;  // EAGAIN, or out of resources: the backlog waits
         }
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -589,6 +592,23 @@ void WebSocketServer::accept_all(int listener) {
         connection->accepted_at_ = Clock::now();
         connections_.emplace(fd, std::move(connection));
     }
+}
+
+// Out of descriptors, a level-triggered listener would wake the loop for ever
+// with a connection it cannot take: it sleeps until the next keepalive sweep.
+void WebSocketServer::pause_listener(int listener) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listener, nullptr);
+    paused_listeners_.push_back(listener);
+}
+
+void WebSocketServer::resume_listeners() {
+    for (int listener : paused_listeners_) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.u64 = static_cast<uint64_t>(listener) | (1ull << 32);
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener, &event);
+    }
+    paused_listeners_.clear();
 }
 
 void WebSocketServer::update_events(WebSocketConnection& connection) {
@@ -659,6 +679,7 @@ void WebSocketServer::keepalive(Clock::time_point now, std::chrono::seconds inte
     }
     deliver_closed();
     bury();
+    resume_listeners();
 }
 
 void WebSocketServer::close_all(uint16_t code, std::string_view reason) {

@@ -121,6 +121,8 @@ class WebSocketServer {
     static int on_epoll(int fd, unsigned condition, void* data);
     void poll_once();
     void accept_all(int listener);
+    void pause_listener(int listener);
+    void resume_listeners();
     void update_events(WebSocketConnection& connection);
     void retire(WebSocketConnection& connection);
     void deliver_closed();
@@ -135,6 +137,7 @@ class WebSocketServer {
     UniqueFd epoll_;
     unsigned source_ = 0;
     std::vector<UniqueFd> listeners_;
+    std::vector<int> paused_listeners_;
     std::unordered_map<int, std::unique_ptr<WebSocketConnection>> connections_;
     unsigned flush_source_ = 0;
     std::vector<int> closing_;  // no longer open; the owner is still to hear of it

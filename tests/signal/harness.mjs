@@ -31,7 +31,7 @@ function renderConfig(sections) {
 
 // One turnpike process with relay and signal roles on loopback ports.
 // `overrides` is {section: {key: value}} merged over the test defaults.
-export async function startTurnpike(overrides = {}) {
+export async function startTurnpike(overrides = {}, { fdLimit } = {}) {
   const relayPort = await freePort();
   const signalPort = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'turnpike-signal-'));
@@ -49,7 +49,11 @@ export async function startTurnpike(overrides = {}) {
   }
   const configPath = path.join(dir, 'turnpike.conf');
   writeFileSync(configPath, renderConfig(sections));
-  const child = spawn(TURNPIKE_BIN, ['--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // `fdLimit`: run under `ulimit -n`, to test running out of descriptors.
+  const child = fdLimit
+    ? spawn('/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" --config "$1"`, TURNPIKE_BIN, configPath],
+      { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(TURNPIKE_BIN, ['--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   const server = new Turnpike(child, dir, relayPort, signalPort);
   await server.waitForLog(/\bready\b/, 10000);
   return server;

@@ -116,3 +116,35 @@ describe('frames', () => {
     b.ws.terminate();
   });
 });
+
+describe('out of file descriptors', () => {
+  test('the server neither spins nor stops: waiting clients get in once others leave', async () => {
+    const { readFileSync } = await import('node:fs');
+    const small = await startTurnpike({}, { fdLimit: 64 });
+    const cpu = () => {
+      const fields = readFileSync(`/proc/${small.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    };
+    try {
+      const opened = [];
+      const pending = [];
+      for (let i = 0; i < 80; ++i) {
+        const attempt = Client.connect(small.url, { localAddress: '127.0.8.1' });
+        pending.push(attempt.then(async (c) => { await c.next('hello', 20000); opened.push(c); return c; }));
+      }
+      await sleep(1500);
+      const stuck = opened.length;
+      assert.ok(stuck > 10 && stuck < 80, `${stuck} sessions open under a limit of 64 descriptors`);
+      const before = cpu();
+      await sleep(2000);
+      const spent = cpu() - before;
+      assert.ok(spent < 0.5, `the server used ${spent} s of CPU in 2 s while out of descriptors`);
+      await Promise.all(opened.slice(0, 40).map((c) => c.close()));
+      const all = await Promise.all(pending);
+      assert.equal(all.length, 80);
+      await Promise.all(all.slice(40).map((c) => c.close()));
+    } finally {
+      await small.stop();
+    }
+  });
+});
