@@ -1,277 +1,265 @@
 #include "signal/sdp_check.hpp"
 
 #include <glib.h>
-#include <gst/sdp/sdp.h>
+#include <gst/sdp/gstsdpmessage.h>
 
 #include <algorithm>
-#include <charconv>
 #include <memory>
-#include <set>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "signal/excerpt.hpp"
 #include "signal/ice_candidate.hpp"
-#include "signal/protocol.hpp"
+#include "signal/sdp_grammar.hpp"
+#include "signal/sdp_lines.hpp"
+#include "signal/sdp_scrub.hpp"
 
 namespace turnpike::signal {
 
 namespace {
+
+using namespace sdp_grammar;
+
+// RFC 8839 section 5.4: ice-ufrag 4 to 256 ice-chars, ice-pwd 22 to 256.
+constexpr std::size_t kMinUfragChars = 4;
+constexpr std::size_t kMinPwdChars = 22;
+constexpr std::size_t kMaxIceCredentialChars = 256;
 
 struct SdpMessageFree {
     void operator()(GstSDPMessage* message) const { gst_sdp_message_free(message); }
 };
 using SdpMessagePtr = std::unique_ptr<GstSDPMessage, SdpMessageFree>;
 
-struct Line {
-    std::string_view text;    // without the line ending
-    std::string_view ending;  // "\r\n", "\n" or "" for a last line without one
+struct Attribute {
+    std::string_view key;
+    std::string_view value;
+};
+using Attributes = std::vector<Attribute>;
+
+// One part of the description as GStreamer read it: the session part or a
+// media section.
+struct Part {
+    std::string name;  // for problem messages
+    unsigned port = 0;
+    Attributes attributes;
 };
 
-std::vector<Line> split_lines(std::string_view sdp) {
-    std::vector<Line> lines;
-    while (!sdp.empty()) {
-        auto newline = sdp.find('\n');
-        std::string_view line = sdp.substr(0, newline);
-        std::string_view ending = newline == std::string_view::npos ? "" : "\n";
-        if (line.ends_with('\r')) {
-            line.remove_suffix(1);
-            ending = newline == std::string_view::npos ? "\r" : "\r\n";
-        }
-        lines.push_back({line, ending});
-        if (newline == std::string_view::npos) {
-            break;
-        }
-        sdp.remove_prefix(newline + 1);
-    }
-    return lines;
-}
-
 SdpCheck refuse(std::string problem) {
-    return {false, std::move(problem), {}, 0};
+    return SdpCheck{false, std::move(problem), {}, 0};
 }
 
-bool well_formed(std::string_view line) {
-    return line.size() >= 2 && line[0] >= 'a' && line[0] <= 'z' && line[1] == '=';
-}
-
-// "m=<media> <port>[/<count>] <proto> <fmt> ..."
-bool valid_media_line(std::string_view line) {
-    auto rest = line.substr(2);
-    std::vector<std::string_view> tokens;
-    for (size_t start = 0; start <= rest.size();) {
-        auto space = rest.find(' ', start);
-        tokens.push_back(rest.substr(start, space - start));
-        if (space == std::string_view::npos) {
-            break;
-        }
-        start = space + 1;
+std::string check_bytes(std::string_view sdp) {
+    if (sdp.empty()) {
+        return "empty SDP";
     }
-    if (tokens.size() < 4 || tokens[0].empty() || tokens[2].empty()) {
+    if (sdp.size() > kMaxSdpBytes) {
+        return fmt::format("SDP is {} bytes, more than {} (64 KiB)", sdp.size(), kMaxSdpBytes);
+    }
+    if (const auto nul = sdp.find('\0'); nul != std::string_view::npos) {
+        return fmt::format("NUL byte at offset {}", nul);
+    }
+    const char* end = nullptr;
+    if (!g_utf8_validate_len(sdp.data(), sdp.size(), &end)) {
+        return fmt::format("invalid UTF-8 at offset {}", end - sdp.data());
+    }
+    return {};
+}
+
+SdpMessagePtr parse_with_gstreamer(std::string_view sdp) {
+    GstSDPMessage* raw = nullptr;
+    if (gst_sdp_message_new(&raw) != GST_SDP_OK) {
+        return nullptr;
+    }
+    SdpMessagePtr message(raw);
+    const auto* data = reinterpret_cast<const guint8*>(sdp.data());
+    if (gst_sdp_message_parse_buffer(data, static_cast<guint>(sdp.size()), message.get()) !=
+        GST_SDP_OK) {
+        return nullptr;
+    }
+    return message;
+}
+
+Attribute view(const GstSDPAttribute* attribute) {
+    auto text = [](const gchar* s) { return s != nullptr ? std::string_view(s) : ""; };
+    return {text(attribute->key), text(attribute->value)};
+}
+
+Part session_part(const GstSDPMessage* message) {
+    Part part{"session part", 0, {}};
+    for (guint i = 0; i < gst_sdp_message_attributes_len(message); ++i) {
+        part.attributes.push_back(view(gst_sdp_message_get_attribute(message, i)));
+    }
+    return part;
+}
+
+Part media_part(const GstSDPMessage* message, guint index) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(message, index);
+    const gchar* type = gst_sdp_media_get_media(media);
+    Part part{fmt::format("media section {} {}", index + 1, excerpt(type != nullptr ? type : "")),
+              gst_sdp_media_get_port(media),
+              {}};
+    for (guint i = 0; i < gst_sdp_media_attributes_len(media); ++i) {
+        part.attributes.push_back(view(gst_sdp_media_get_attribute(media, i)));
+    }
+    return part;
+}
+
+// GStreamer's reading of a description. The parts view the GstSDPMessage
+// they were read from, which must outlive them.
+struct Parts {
+    Part session;
+    std::vector<Part> media;
+};
+
+Parts read_parts(const GstSDPMessage* message) {
+    Parts parts{session_part(message), {}};
+    for (guint i = 0; i < gst_sdp_message_medias_len(message); ++i) {
+        parts.media.push_back(media_part(message, i));
+    }
+    return parts;
+}
+
+// The checks below read GStreamer's view while the scrubbing rewrites the
+// lines, so the two must hold the same sections and a= lines. The grammar
+// makes GStreamer's reading unambiguous; this confirms it.
+bool same_shape(const SdpLines& lines, const Parts& parts) {
+    if (parts.media.size() != lines.media_sections) {
         return false;
     }
-    auto port = tokens[1].substr(0, tokens[1].find('/'));
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    return !port.empty() && ec == std::errc{} && end == port.data() + port.size() && value <= 65535;
+    std::vector<std::size_t> attribute_lines(lines.media_sections + 1, 0);
+    for (const auto& line : lines.lines) {
+        attribute_lines[static_cast<std::size_t>(line.section + 1)] += line.type == 'a' ? 1 : 0;
+    }
+    if (parts.session.attributes.size() != attribute_lines[0]) {
+        return false;
+    }
+    for (std::size_t i = 0; i < parts.media.size(); ++i) {
+        if (parts.media[i].attributes.size() != attribute_lines[i + 1]) {
+            return false;
+        }
+    }
+    return true;
 }
 
-SdpCheck check_lines(const std::vector<Line>& lines) {
-    if (lines.size() > max_sdp_lines) {
-        return refuse(fmt::format("SDP over {} lines", max_sdp_lines));
-    }
-    if (lines.empty() || lines.front().text != "v=0") {
-        return refuse("SDP must start with \"v=0\"");
-    }
-    bool o = false, s = false, t = false;
-    size_t media = 0;
-    for (size_t i = 0; i < lines.size(); ++i) {
-        auto text = lines[i].text;
-        if (text.empty() && i + 1 == lines.size()) {
-            break;
-        }
-        if (!well_formed(text)) {
-            return refuse(fmt::format("SDP line {} is not <letter>=<value>", i + 1));
-        }
-        if (text[0] == 'm') {
-            if (!valid_media_line(text)) {
-                return refuse(fmt::format("SDP line {}: malformed m= line", i + 1));
-            }
-            ++media;
-        } else if (media == 0) {
-            o = o || text[0] == 'o';
-            s = s || text[0] == 's';
-            t = t || text[0] == 't';
-        }
-        if (text.starts_with("a=candidate:")) {
-            std::string problem;
-            if (!parse_candidate(text, &problem)) {
-                return refuse(fmt::format("SDP line {}: {}", i + 1, problem));
-            }
-        }
-    }
-    if (!o || !s || !t) {
-        return refuse("SDP needs o=, s= and t= lines before the first m=");
-    }
-    if (media > max_sdp_media) {
-        return refuse(fmt::format("SDP over {} media sections", max_sdp_media));
-    }
-    return {true, {}, {}, 0};
+bool has(const Attributes& attributes, std::string_view key) {
+    return std::any_of(attributes.begin(), attributes.end(),
+                       [key](const Attribute& a) { return a.key == key; });
 }
 
-bool has(const GstSDPMedia* media, const char* key) {
-    return gst_sdp_media_get_attribute_val(media, key) != nullptr;
+bool is_ice_credential(std::string_view text, std::size_t min_chars) {
+    return text.size() >= min_chars && text.size() <= kMaxIceCredentialChars &&
+           all_of(text, is_ice_char);
 }
 
-// What GStreamer's parser makes of it: the media sections it found, and the
-// ICE credentials and DTLS fingerprint each of them needs.
-SdpCheck check_parsed(std::string_view sdp) {
-    GstSDPMessage* raw = nullptr;
-    gst_sdp_message_new(&raw);
-    SdpMessagePtr message(raw);
-    if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(sdp.data()),
-                                     static_cast<guint>(sdp.size()), message.get()) != GST_SDP_OK) {
-        return refuse("SDP does not parse");
+// hash-func SP 2HEXDIG *(":" 2HEXDIG), RFC 8122 section 5
+bool is_fingerprint(std::string_view text) {
+    const auto fields = split_sdp_fields(text);
+    if (fields.size() != 2 || !is_token(fields[0]) || fields[1].size() % 3 != 2) {
+        return false;
     }
-    if (gst_sdp_message_get_version(message.get()) == nullptr ||
-        std::string_view(gst_sdp_message_get_version(message.get())) != "0") {
-        return refuse("SDP version must be 0");
-    }
-    guint count = gst_sdp_message_medias_len(message.get());
-    if (count == 0) {
-        return refuse("SDP has no media section");
-    }
-    bool session_ufrag = gst_sdp_message_get_attribute_val(message.get(), "ice-ufrag") != nullptr;
-    bool session_pwd = gst_sdp_message_get_attribute_val(message.get(), "ice-pwd") != nullptr;
-    bool session_fingerprint =
-        gst_sdp_message_get_attribute_val(message.get(), "fingerprint") != nullptr;
-    for (guint i = 0; i < count; ++i) {
-        const GstSDPMedia* media = gst_sdp_message_get_media(message.get(), i);
-        if (gst_sdp_media_get_media(media) == nullptr ||
-            gst_sdp_media_get_proto(media) == nullptr) {
-            return refuse(fmt::format("SDP media section {} is malformed", i + 1));
-        }
-        if (!(session_ufrag || has(media, "ice-ufrag")) ||
-            !(session_pwd || has(media, "ice-pwd"))) {
-            return refuse(fmt::format("SDP media section {} has no ICE ufrag and pwd", i + 1));
-        }
-        if (!(session_fingerprint || has(media, "fingerprint"))) {
-            return refuse(fmt::format("SDP media section {} has no DTLS fingerprint", i + 1));
+    for (std::size_t i = 0; i < fields[1].size(); ++i) {
+        const char c = fields[1][i];
+        if (i % 3 == 2 ? c != ':' : !is_hex_digit(c)) {
+            return false;
         }
     }
-    return {true, {}, {}, 0};
+    return true;
 }
 
-// --- privacy: rewriting ---
-
-std::string unspecified_like(std::string_view addrtype) {
-    return addrtype == "IP6" ? "::" : "0.0.0.0";
-}
-
-// "IN IP4 <address>" at `at` in `line`: the address replaced unless kept.
-// Anything else there (which GStreamer let through) loses its address too.
-std::string scrub_connection(std::string_view line, size_t at, const std::set<std::string>& kept) {
-    auto rest = line.substr(std::min(at, line.size()));
-    bool well_formed = rest.size() > 7 && rest.starts_with("IN IP") && rest[6] == ' ';
-    auto addrtype = well_formed ? rest.substr(3, 3) : std::string_view("IP4");
-    auto address = well_formed ? rest.substr(7) : std::string_view{};
-    address = address.substr(0, address.find('/'));  // a multicast TTL
-    if (well_formed && (kept.contains(std::string(address)) || address == "0.0.0.0" ||
-                        address == "::" || address == "127.0.0.1")) {
-        return std::string(line);
+std::string check_attribute(const Attribute& attribute) {
+    std::string problem;
+    if (attribute.key == "candidate") {
+        if (!parse_candidate(fmt::format("candidate:{}", attribute.value), &problem)) {
+            return fmt::format("a=candidate: {}", problem);
+        }
+    } else if (attribute.key == "ice-ufrag" &&
+               !is_ice_credential(attribute.value, kMinUfragChars)) {
+        return fmt::format("bad a=ice-ufrag {} (4 to 256 of A-Z a-z 0-9 + /)",
+                           excerpt(attribute.value));
+    } else if (attribute.key == "ice-pwd" && !is_ice_credential(attribute.value, kMinPwdChars)) {
+        return "bad a=ice-pwd (22 to 256 of A-Z a-z 0-9 + /)";  // a secret: not echoed
+    } else if (attribute.key == "fingerprint" && !is_fingerprint(attribute.value)) {
+        return fmt::format("bad a=fingerprint {}", excerpt(attribute.value));
     }
-    return fmt::format("{}IN {} {}", line.substr(0, at), addrtype, unspecified_like(addrtype));
+    return {};
 }
 
-std::string scrub_origin(std::string_view line) {
-    // o=<username> <sess-id> <sess-version> IN <addrtype> <address>
-    size_t at = 2;
-    for (int field = 0; field < 3 && at != std::string_view::npos; ++field) {
-        at = line.find(' ', at);
-        at = at == std::string_view::npos ? at : at + 1;
+std::string check_transport(const Part& media, const Part& session) {
+    if (media.port == 0) {
+        return {};
     }
-    return at == std::string_view::npos ? std::string("o=- 0 0 IN IP4 0.0.0.0")
-                                        : scrub_connection(line, at, {});
-}
-
-std::string scrub_rtcp(std::string_view line, const std::set<std::string>& kept) {
-    // a=rtcp:<port> IN IP4 <address>
-    auto space = line.find(' ');
-    return space == std::string_view::npos ? fmt::format("{} IN IP4 0.0.0.0", line)
-                                           : scrub_connection(line, space + 1, kept);
-}
-
-SdpCheck relay_only_sdp(const std::vector<Line>& lines) {
-    std::set<std::string> relay_addresses;
-    for (const auto& line : lines) {
-        if (line.text.starts_with("a=candidate:")) {
-            auto candidate = parse_candidate(line.text);
-            if (candidate && candidate->type == CandidateType::relay) {
-                relay_addresses.insert(candidate->address);
-            }
+    for (std::string_view key : {"ice-ufrag", "ice-pwd", "fingerprint"}) {
+        if (!has(media.attributes, key) && !has(session.attributes, key)) {
+            return fmt::format("no a={} here or in the session part", key);
         }
     }
-    SdpCheck out{true, {}, {}, 0};
-    for (const auto& line : lines) {
-        std::string text(line.text);
-        if (line.text.starts_with("a=candidate:")) {
-            auto kept = scrub_candidate(*parse_candidate(line.text), true);
-            if (!kept) {
-                ++out.candidates_removed;
-                continue;
-            }
-            text = "a=" + *kept;
-        } else if (line.text.starts_with("a=remote-candidates")) {
-            continue;  // names the partner's addresses back: not needed relayed
-        } else if (line.text.starts_with("c=")) {
-            text = scrub_connection(line.text, 2, relay_addresses);
-        } else if (line.text.starts_with("o=")) {
-            text = scrub_origin(line.text);
-        } else if (line.text.starts_with("a=rtcp:")) {
-            text = scrub_rtcp(line.text, relay_addresses);
+    return {};
+}
+
+std::string check_attributes(const Part& part) {
+    for (const auto& attribute : part.attributes) {
+        if (auto problem = check_attribute(attribute); !problem.empty()) {
+            return fmt::format("{}: {}", part.name, problem);
         }
-        out.sdp.append(text).append(line.ending);
     }
-    return out;
+    return {};
+}
+
+std::string check_media(const Part& media, const Part& session) {
+    if (auto problem = check_attributes(media); !problem.empty()) {
+        return problem;
+    }
+    if (auto problem = check_transport(media, session); !problem.empty()) {
+        return fmt::format("{}: {}", media.name, problem);
+    }
+    return {};
+}
+
+std::string check_content(std::string_view sdp, const SdpLines& lines) {
+    const auto message = parse_with_gstreamer(sdp);
+    if (!message) {
+        return "GStreamer could not parse the SDP";
+    }
+    const auto parts = read_parts(message.get());
+    if (!same_shape(lines, parts)) {
+        return "GStreamer read different sections or attributes than the lines hold";
+    }
+    if (auto problem = check_attributes(parts.session); !problem.empty()) {
+        return problem;
+    }
+    for (const auto& media : parts.media) {
+        if (auto problem = check_media(media, parts.session); !problem.empty()) {
+            return problem;
+        }
+    }
+    return {};
 }
 
 }  // namespace
 
 SdpCheck check_sdp(std::string_view sdp, bool relay_only) {
-    if (sdp.size() > max_sdp_bytes) {
-        return refuse(fmt::format("SDP over {} bytes", max_sdp_bytes));
+    if (auto problem = check_bytes(sdp); !problem.empty()) {
+        return refuse(std::move(problem));
     }
-    if (sdp.find('\0') != std::string_view::npos ||
-        !g_utf8_validate(sdp.data(), static_cast<gssize>(sdp.size()), nullptr)) {
-        return refuse("SDP must be UTF-8 text without NUL");
+    std::string problem;
+    const auto lines = parse_sdp_lines(sdp, kMaxSdpLines, problem);
+    if (!lines) {
+        return refuse(std::move(problem));
     }
-    auto lines = split_lines(sdp);
-    if (auto checked = check_lines(lines); !checked.ok) {
-        return checked;
+    if (lines->media_sections > kMaxMediaSections) {
+        return refuse(fmt::format("{} media sections, more than {}", lines->media_sections,
+                                  kMaxMediaSections));
     }
-    if (auto parsed = check_parsed(sdp); !parsed.ok) {
-        return parsed;
+    if (problem = check_content(sdp, *lines); !problem.empty()) {
+        return refuse(std::move(problem));
     }
-    if (relay_only) {
-        return relay_only_sdp(lines);
+    if (!relay_only) {
+        return SdpCheck{true, {}, std::string(sdp), 0};
     }
-    return {true, {}, std::string(sdp), 0};
-}
-
-std::optional<DescriptionType> parse_description_type(std::string_view type) {
-    if (type == "offer") {
-        return DescriptionType::offer;
-    }
-    if (type == "answer") {
-        return DescriptionType::answer;
-    }
-    if (type == "pranswer") {
-        return DescriptionType::pranswer;
-    }
-    if (type == "rollback") {
-        return DescriptionType::rollback;
-    }
-    return std::nullopt;
+    auto scrubbed = scrub_sdp(*lines);
+    return SdpCheck{true, {}, std::move(scrubbed.sdp), scrubbed.candidates_removed};
 }
 
 }  // namespace turnpike::signal

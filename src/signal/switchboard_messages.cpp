@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "signal/description_type.hpp"
 #include "signal/ice_candidate.hpp"
 #include "signal/json_writer.hpp"
 #include "signal/sdp_check.hpp"
