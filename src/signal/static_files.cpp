@@ -226,8 +226,12 @@ std::string StaticFiles::respond(const HttpRequest& request) const {
         return plain_response(404, "", "not found\n", head);
     }
     std::string tag = entity_tag(info);
-    std::string common = fmt::format("ETag: {}\r\nLast-Modified: {}\r\nCache-Control: no-cache\r\n",
-                                     tag, http_date(info.st_mtim.tv_sec));
+    // Public files: other sites may import the client library (a module
+    // script from another origin needs CORS).
+    std::string common = fmt::format(
+        "ETag: {}\r\nLast-Modified: {}\r\nCache-Control: no-cache\r\n"
+        "Access-Control-Allow-Origin: *\r\n",
+        tag, http_date(info.st_mtim.tv_sec));
     if (not_modified(request, info, tag)) {
         return fmt::format(
             "HTTP/1.1 304 Not Modified\r\n{}Connection: close\r\nServer: turnpike\r\n\r\n", common);

@@ -77,6 +77,7 @@ test('types by extension, query strings ignored, folders below the root', async 
   const js = await get('/app.js?v=3');
   assert.equal(js.status, 200);
   assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
+  assert.equal(js.headers['access-control-allow-origin'], '*');  // importable by other sites
   const css = await get('/sub/style.css');
   assert.equal(css.headers['content-type'], 'text/css; charset=utf-8');
   assert.equal(css.body, 'p { color: red }\n');
