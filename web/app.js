@@ -71,6 +71,11 @@ function setPhase(name, text) {
   if (!paired) showPartnerTyping(false);
 }
 
+/** @param {string | undefined} path  how the call connected, once known */
+function connectedText(path) {
+  return `Connected${path === "relay" ? " (through the relay)" : ""}. Say hi!`;
+}
+
 /** @param {string} text */
 function showNotice(text) {
   ui.notice.textContent = text;
@@ -180,6 +185,7 @@ client.addEventListener("matched", (event) => {
   const { common, mode, privacy } = /** @type {CustomEvent} */ (event).detail;
   ui.messages.replaceChildren();
   ui.remoteCameraOff.hidden = true;
+  delete document.body.dataset.path;
   const shared = common.length ? ` You both like: ${common.join(", ")}.` : "";
   addMessage("system", `You're now chatting with a stranger.${shared}${privacy ? " (relay only)" : ""}`);
   if (mode === "video") {
@@ -195,13 +201,13 @@ client.addEventListener("remote-stream", (event) => {
 });
 client.addEventListener("connection", (event) => {
   const { state } = /** @type {CustomEvent} */ (event).detail;
-  if (state === "connected") setPhase("connected", "Connected. Say hi!");
+  if (state === "connected") setPhase("connected", connectedText(document.body.dataset.path));
   if (state === "disconnected" || state === "failed") setPhase("connecting", "Reconnecting the call…");
 });
 client.addEventListener("path", (event) => {
   const { path } = /** @type {CustomEvent} */ (event).detail;
   document.body.dataset.path = path;
-  ui.status.textContent = `Connected${path === "relay" ? " (through the relay)" : ""}. Say hi!`;
+  ui.status.textContent = connectedText(path);
 });
 client.addEventListener("partner-left", (event) => {
   const { reason } = /** @type {CustomEvent} */ (event).detail;

@@ -1,0 +1,58 @@
+// A call whose path breaks restarts ICE and comes back: the appliance is
+// frozen (SIGSTOP) long enough for both browsers to see the relayed path go
+// dead, then thawed; the page negotiates new ICE credentials and video
+// frames flow again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  skipReason, startAppliance, launch, openPage, start, waitState, waitFramesGrow, screenshot, sleep,
+} from './browser.mjs';
+
+const iceUfrag = (page) => page.evaluate(() =>
+  window.turnpikeApp.client.pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1]);
+
+test('a broken path restarts ICE and the call recovers', { skip: skipReason() || false, timeout: 60000 }, async () => {
+  const server = await startAppliance();
+  const browser = await launch();
+  try {
+    const a = await openPage(browser, server);
+    const b = await openPage(browser, server);
+    await start(a, { mode: 'video', privacy: true });
+    await waitState(a, 'searching');
+    await start(b, { mode: 'video', privacy: true });
+    await waitState(a, 'connected', 20000);
+    await waitState(b, 'connected', 20000);
+    await waitFramesGrow(a, 10);
+    const before = [await iceUfrag(a), await iceUfrag(b)];
+    // Restart soon after "disconnected" rather than after the default 4 s.
+    for (const page of [a, b]) {
+      await page.evaluate(() => { window.turnpikeApp.client.disconnectedRestartMs = 500; });
+    }
+
+    server.child.kill('SIGSTOP');
+    try {
+      await a.waitForFunction(() => {
+        const s = window.turnpikeApp.client.pc.iceConnectionState;
+        return s === 'disconnected' || s === 'failed';
+      }, null, { timeout: 20000 });
+      assert.match(await a.textContent('#status'), /Reconnecting the call/);
+      await screenshot(a, 'video-call-reconnecting');
+      await sleep(1500);  // past the restart delay: the new offer waits in the socket
+    } finally {
+      server.child.kill('SIGCONT');
+    }
+
+    await waitState(a, 'connected', 20000);
+    await waitState(b, 'connected', 20000);
+    await Promise.all([waitFramesGrow(a, 15), waitFramesGrow(b, 15)]);
+    const after = [await iceUfrag(a), await iceUfrag(b)];
+    assert.notEqual(after[0], before[0], 'a has new ICE credentials');
+    assert.notEqual(after[1], before[1], 'b has new ICE credentials');
+    const selected = await a.evaluate(() => window.turnpikeApp.client.selectedPath());
+    assert.equal(selected.path, 'relay');
+    assert.equal(await a.textContent('#status'), 'Connected (through the relay). Say hi!');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
