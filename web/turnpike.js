@@ -264,8 +264,8 @@ export class TurnpikeClient extends EventTarget {
                            privacy: message.privacy, mode });
     if (mode === "video") {
       this.call = new Call(this, message);
+      this.send({ type: "media", ...this.media });  // e.g. joined with the camera off
     }
-    this.send({ type: "media", ...this.media });
   }
 
   endCall() {
@@ -285,6 +285,7 @@ class Call {
     this.polite = matched.role === "polite";
     this.makingOffer = false;
     this.ignoreOffer = false;
+    this.settingRemoteAnswer = false;
     this.reportedPath = false;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.restartTimer = undefined;
@@ -303,7 +304,14 @@ class Call {
       pc.addTransceiver("video", { direction: "recvonly" });
       pc.addTransceiver("audio", { direction: "recvonly" });
     }
-    pc.onnegotiationneeded = () => this.offer();
+    // The impolite side (the initiator) makes the first offer alone: when
+    // both offer at once, the candidates the polite side gathered for its
+    // rolled-back offer can be lost (seen in about one call in five). After
+    // the first exchange either side may offer, and collisions are handled.
+    this.started = !this.polite;
+    pc.onnegotiationneeded = () => {
+      if (this.started) this.offer();
+    };
     pc.onicecandidate = ({ candidate }) =>
       this.signal({ candidate: candidate ? candidate.toJSON() : null });
     pc.ontrack = ({ track }) => {
@@ -337,12 +345,21 @@ class Call {
     try {
       if (data.description) {
         const description = data.description;
-        const collision = description.type === "offer" &&
-          (this.makingOffer || pc.signalingState !== "stable");
+        // An answer still being applied does not make a new offer a collision:
+        // messages are handled as they come, not one after the other.
+        const readyForOffer = !this.makingOffer &&
+          (pc.signalingState === "stable" || this.settingRemoteAnswer);
+        const collision = description.type === "offer" && !readyForOffer;
         this.ignoreOffer = !this.polite && collision;
         if (this.ignoreOffer) return;
-        await pc.setRemoteDescription(description);
+        this.settingRemoteAnswer = description.type === "answer";
+        try {
+          await pc.setRemoteDescription(description);
+        } finally {
+          this.settingRemoteAnswer = false;
+        }
         if (description.type === "offer") {
+          this.started = true;
           await pc.setLocalDescription();
           this.signal({ description: pc.localDescription?.toJSON() });
         }
@@ -371,16 +388,21 @@ class Call {
 
   // A failed path gets new candidates (a network change, a NAT binding that
   // expired); "disconnected" often recovers by itself, so it gets a while.
+  // The impolite side restarts first; the polite one waits twice as long, so
+  // both rarely offer at once, yet a side whose partner never restarts
+  // still does.
   iceChanged() {
     const state = this.pc.iceConnectionState;
     clearTimeout(this.restartTimer);
-    if (state === "failed") {
-      this.pc.restartIce();
-    } else if (state === "disconnected") {
-      this.restartTimer = setTimeout(() => {
-        if (this.pc.iceConnectionState === "disconnected") this.pc.restartIce();
-      }, this.client.disconnectedRestartMs);
-    }
+    if (state !== "failed" && state !== "disconnected") return;
+    const delay = (state === "failed" ? 0 : this.client.disconnectedRestartMs) +
+      (this.polite ? 2 * this.client.disconnectedRestartMs : 0);
+    this.restartTimer = setTimeout(() => {
+      const now = this.pc.iceConnectionState;
+      if ((now === "failed" || now === "disconnected") && this.pc.signalingState === "stable") {
+        this.pc.restartIce();
+      }
+    }, delay);
   }
 
   async reportPath() {

@@ -67,7 +67,8 @@ export async function start(page, { mode = 'text', interests = '', privacy = fal
 }
 
 export async function waitState(page, state, timeout = 10000) {
-  await page.waitForFunction((s) => document.body.dataset.state === s, state, { timeout });
+  // Polled on a timer: a page that is not in front may get few animation frames.
+  await page.waitForFunction((s) => document.body.dataset.state === s, state, { timeout, polling: 100 });
 }
 
 export async function screenshot(page, name) {
@@ -85,7 +86,7 @@ export function messages(page) {
 export async function waitMessage(page, text, timeout = 5000) {
   await page.waitForFunction(
     (t) => [...document.querySelectorAll('#messages li')].some((li) => li.textContent.includes(t)),
-    text, { timeout });
+    text, { timeout, polling: 100 });
 }
 
 // The relay's counters, from the `stats:` line SIGUSR1 logs (src/main.cpp).

@@ -20,7 +20,7 @@ test('a broken path restarts ICE and the call recovers', { skip: skipReason() ||
     await start(a, { mode: 'video', privacy: true });
     await waitState(a, 'searching');
     await start(b, { mode: 'video', privacy: true });
-    await waitState(a, 'connected', 20000);
+    await waitState(a, 'connected', 20000);  // (first connection)
     await waitState(b, 'connected', 20000);
     await waitFramesGrow(a, 10);
     const before = [await iceUfrag(a), await iceUfrag(b)];
@@ -29,12 +29,20 @@ test('a broken path restarts ICE and the call recovers', { skip: skipReason() ||
       await page.evaluate(() => { window.turnpikeApp.client.disconnectedRestartMs = 500; });
     }
 
+    // Every ICE state each page goes through from here on.
+    for (const page of [a, b]) {
+      await page.evaluate(() => {
+        const pc = window.turnpikeApp.client.pc;
+        window.iceStates = [];
+        pc.addEventListener('iceconnectionstatechange', () => window.iceStates.push(pc.iceConnectionState));
+      });
+    }
+
     server.child.kill('SIGSTOP');
     try {
-      await a.waitForFunction(() => {
-        const s = window.turnpikeApp.client.pc.iceConnectionState;
-        return s === 'disconnected' || s === 'failed';
-      }, null, { timeout: 20000 });
+      await a.waitForFunction(
+        () => window.iceStates.some((s) => s === 'disconnected' || s === 'failed'),
+        null, { timeout: 30000, polling: 100 });
       assert.match(await a.textContent('#status'), /Reconnecting the call/);
       await screenshot(a, 'video-call-reconnecting');
       await sleep(1500);  // past the restart delay: the new offer waits in the socket
@@ -42,12 +50,20 @@ test('a broken path restarts ICE and the call recovers', { skip: skipReason() ||
       server.child.kill('SIGCONT');
     }
 
-    await waitState(a, 'connected', 20000);
-    await waitState(b, 'connected', 20000);
+    // What both pages went through, should they not come back.
+    const states = async () => JSON.stringify(await Promise.all([a, b].map((p) => p.evaluate(
+      () => ({ ice: window.iceStates, page: document.body.dataset.state })))));
+    try {
+      await waitState(a, 'connected', 20000);
+      await waitState(b, 'connected', 20000);
+    } catch (error) {
+      throw new Error(`the call did not recover: ${await states()}\n${error.message}`);
+    }
     await Promise.all([waitFramesGrow(a, 15), waitFramesGrow(b, 15)]);
     const after = [await iceUfrag(a), await iceUfrag(b)];
     assert.notEqual(after[0], before[0], 'a has new ICE credentials');
     assert.notEqual(after[1], before[1], 'b has new ICE credentials');
+    assert.equal(await b.evaluate(() => window.iceStates.at(-1)), 'connected');
     const selected = await a.evaluate(() => window.turnpikeApp.client.selectedPath());
     assert.equal(selected.path, 'relay');
     assert.equal(await a.textContent('#status'), 'Connected (through the relay). Say hi!');
