@@ -153,8 +153,9 @@ async function start() {
   setPhase("searching", "Looking for someone…");
 }
 
-function next() {
+async function next() {
   if (!active) return;
+  if (chosenMode() === "video") await openCamera();  // switched to video mid-session
   ui.messages.replaceChildren();
   ui.remoteVideo.srcObject = null;
   client.find(searchOptions());
