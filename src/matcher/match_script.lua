@@ -27,8 +27,9 @@ local function alive(node)
     return lease and tonumber(lease) >= now
 end
 
+-- How many listened: 0 when the node's subscription is gone.
 local function tell(node, parcel)
-    redis.call('PUBLISH', channel_prefix .. node, parcel)
+    return redis.call('PUBLISH', channel_prefix .. node, parcel)
 end
 
 local function parse(record)
@@ -91,6 +92,32 @@ local function acceptable(id, me, last, other_id, other)
         and not blocked(id, other_id) and not ip_blocked(me.ip, other.ip)
 end
 
+-- The waiter `me` is paired with: the oldest acceptable one sharing an
+-- interest, else (when both take anyone) the oldest acceptable one.
+local function choose(id, me, queue, limit)
+    local last = redis.call('HGET', LAST, id)
+    local fallback, fallback_record
+    for _, other_id in ipairs(redis.call('ZRANGE', queue, 0, limit - 1)) do
+        local other_record = redis.call('HGET', SEEKERS, other_id)
+        if not other_record or not alive(node_of(other_id)) then
+            -- A ghost: its node's lease ran out. Never matched; cleaned up here.
+            redis.call('ZREM', queue, other_id)
+            redis.call('HDEL', SEEKERS, other_id)
+        else
+            local other = parse(other_record)
+            if acceptable(id, me, last, other_id, other) then
+                local both = shared(me.interests, other.interests)
+                if #both > 0 then return other_id, other, both end
+                if not fallback and me.open and other.open then
+                    fallback, fallback_record = other_id, other
+                end
+            end
+        end
+    end
+    if fallback then return fallback, fallback_record, {} end
+    return nil
+end
+
 -- ARGV 4 session, 5 its record, 6 "again" (1: its interest wait is over,
 -- replace its own entry), 7 how many waiters to look at.
 local function find()
@@ -103,48 +130,27 @@ local function find()
     end
     local me = parse(record)
     local queue = QUEUE[me.mode]
-    local last = redis.call('HGET', LAST, id)
-    local chosen, chosen_record, common, fallback, fallback_record
-    for _, other_id in ipairs(redis.call('ZRANGE', queue, 0, tonumber(ARGV[7]) - 1)) do
-        local other_record = redis.call('HGET', SEEKERS, other_id)
-        if not other_record or not alive(node_of(other_id)) then
-            -- A ghost: its node is gone. Never matched; cleaned up here.
-            redis.call('ZREM', queue, other_id)
-            redis.call('HDEL', SEEKERS, other_id)
-        else
-            local other = parse(other_record)
-            if acceptable(id, me, last, other_id, other) then
-                local both = shared(me.interests, other.interests)
-                if #both > 0 then
-                    chosen, chosen_record, common = other_id, other, both
-                    break
-                elseif not fallback and me.open and other.open then
-                    fallback, fallback_record = other_id, other
-                end
-            end
+    for _ = 1, 8 do
+        local chosen, other, common = choose(id, me, queue, tonumber(ARGV[7]))
+        if not chosen then break end
+        unqueue(chosen)
+        local impolite = chosen
+        if me.since < other.since then impolite = id end
+        local common_list = table.concat(common, ',')
+        local node = node_of(chosen)
+        -- A node that is killed drops its subscription at once, long before
+        -- its lease runs out: nobody hearing the match means a ghost.
+        if node == self or tell(node, 'x\t' .. id .. '\t' .. chosen .. '\t' .. common_list .. '\t' ..
+                                      impolite .. '\t' .. me.ip .. '\t' .. me.privacy) > 0 then
+            redis.call('HSET', PAIRS, id, chosen, chosen, id)
+            redis.call('SADD', SESSIONS_OF, id)
+            return {'matched', chosen, common_list, impolite, other.ip, other.privacy}
         end
     end
-    if not chosen and fallback then
-        chosen, chosen_record, common = fallback, fallback_record, {}
-    end
-    if not chosen then
-        redis.call('ZADD', queue, me.since, id)
-        redis.call('HSET', SEEKERS, id, record)
-        redis.call('SADD', SESSIONS_OF, id)
-        return {'waiting'}
-    end
-    unqueue(chosen)
-    redis.call('HSET', PAIRS, id, chosen, chosen, id)
+    redis.call('ZADD', queue, me.since, id)
+    redis.call('HSET', SEEKERS, id, record)
     redis.call('SADD', SESSIONS_OF, id)
-    local impolite = chosen
-    if me.since < chosen_record.since then impolite = id end
-    local common_list = table.concat(common, ',')
-    local node = node_of(chosen)
-    if node ~= self then
-        tell(node, 'x\t' .. id .. '\t' .. chosen .. '\t' .. common_list .. '\t' .. impolite ..
-            '\t' .. me.ip .. '\t' .. me.privacy)
-    end
-    return {'matched', chosen, common_list, impolite, chosen_record.ip, chosen_record.privacy}
+    return {'waiting'}
 end
 
 -- ARGV 4 session, 5 reason told to a partner elsewhere.

@@ -146,6 +146,13 @@ void RedisMatcher::connected() {
 void RedisMatcher::listen() {
     std::string channel = key(fmt::format("node:{}", node_text_));
     subscription_.subscribe(channel, [this](redisReply* reply) { on_message(reply); });
+    // While this node was not listening, others took its waiters for ghosts
+    // and dropped them: they go back in.
+    if (commands_.ready()) {
+        for (auto& [id, waiter] : waiting_) {
+            send_find(waiter, true);
+        }
+    }
 }
 
 void RedisMatcher::on_message(redisReply* reply) {

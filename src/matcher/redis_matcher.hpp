@@ -22,7 +22,9 @@ namespace turnpike::matcher {
 // Presence: each node renews a lease every second (nodes hash); the first
 // live node to see a lease lapse takes that node's sessions out of the
 // queues and pairs and tells their partners, so they hear partner_left
-// within lease + 1 s. A waiter whose node has lapsed is never matched.
+// within lease + 1 s. A waiter is matched only if its node's lease holds and
+// its node hears the match (PUBLISH reaches a subscriber): a killed node's
+// subscription ends with its process, so its waiters are never matched.
 //
 // Redis down: available() is false and the switchboard refuses new finds;
 // pairs with both ends on one node go on (they never needed Redis); the

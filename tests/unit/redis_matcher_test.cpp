@@ -177,6 +177,21 @@ TEST_F(Cluster, GhostIsSkippedEvenBeforeAnyoneReapsIt) {
     EXPECT_TRUE(on_two.matches.empty());
 }
 
+TEST_F(Cluster, KilledNodesWaiterIsSkippedWhileItsLeaseStillHolds) {
+    Seeker ghost = seeker_on(*one);
+    one->enqueue(ghost);
+    ASSERT_TRUE(test::pump_until([&] { return one->pending() == 0; }));
+    one.reset();  // its connections close with it; its lease has 5 s to run
+    Recorder on_two(*two);
+    two->enqueue(seeker_on(*two));
+    ASSERT_TRUE(test::pump_until([&] { return two->pending() == 0; }));
+    EXPECT_TRUE(on_two.matches.empty()) << "matched a waiter whose node is gone";
+    Seeker next = seeker_on(*two);
+    two->enqueue(next);  // the first is still waiting, and is the one found
+    ASSERT_TRUE(test::pump_until([&] { return on_two.matches.size() == 1; }));
+    EXPECT_TRUE(two->is_local(on_two.matches[0].partner_of(next.id)));
+}
+
 TEST(RedisOutage, FindsAreRefusedWhileDownAndWaitersRequeuedOnReturn) {
     redis().flush();
     auto node = connected_matcher();
