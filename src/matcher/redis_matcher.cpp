@@ -112,30 +112,57 @@ bool RedisMatcher::run(std::initializer_list<std::string_view> args, std::string
     static const std::string keys[] = {key("queue:text"), key("queue:video"), key("seekers"),
                                        key("pairs"),      key("last"),        key("blocks"),
                                        key("ip-blocks"),  key("nodes")};
-    std::string sessions_key = key(fmt::format("sessions:{}", node_sessions));
-    std::string now = std::to_string(wall_ms(now_));
-    std::vector<std::string_view> argv = {"EVAL", match_script, "9"};
-    argv.insert(argv.end(), std::begin(keys), std::end(keys));
-    argv.push_back(sessions_key);
+    auto call = std::make_shared<ScriptCall>();
+    call->args.assign(std::begin(keys), std::end(keys));
+    call->args.push_back(key(fmt::format("sessions:{}", node_sessions)));
     auto arg = args.begin();
-    argv.push_back(*arg++);  // the operation
-    argv.push_back(node_text_);
-    argv.push_back(now);
-    argv.insert(argv.end(), arg, args.end());
-    return commands_.command(argv, [handler = std::move(handler)](redisReply* reply) {
+    call->args.emplace_back(*arg++);  // the operation
+    call->args.push_back(node_text_);
+    call->args.push_back(std::to_string(wall_ms(now_)));
+    call->args.insert(call->args.end(), arg, args.end());
+    call->handler = std::move(handler);
+    return send_script(std::move(call));
+}
+
+// EVALSHA once Redis holds the script (9 KB less to send and hash per call);
+// if Redis lost it (restarted, or SCRIPT FLUSH), the call goes again with
+// the script itself.
+bool RedisMatcher::send_script(std::shared_ptr<ScriptCall> call) {
+    bool by_sha = !script_sha_.empty();
+    std::vector<std::string_view> argv = {
+        by_sha ? "EVALSHA" : "EVAL", by_sha ? std::string_view(script_sha_) : match_script, "9"};
+    argv.insert(argv.end(), call->args.begin(), call->args.end());
+    return commands_.command(argv, [this, call, by_sha](redisReply* reply) {
         if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            if (by_sha && std::string_view(reply->str).starts_with("NOSCRIPT")) {
+                script_sha_.clear();
+                load_script();
+                send_script(call);
+                return;
+            }
             spdlog::error("matcher: Redis script failed: {}", reply->str);
             return;
         }
-        if (handler) {
-            handler(reply);
+        if (call->handler) {
+            call->handler(reply);
         }
     });
 }
 
 // --- connection ---
 
+void RedisMatcher::load_script() {
+    std::string_view argv[] = {"SCRIPT", "LOAD", match_script};
+    commands_.command(argv, [this](redisReply* reply) {
+        if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+            script_sha_ = std::string(str(reply));
+        }
+    });
+}
+
 void RedisMatcher::connected() {
+    script_sha_.clear();
+    load_script();
     beat();
     // Whatever this node had queued goes back in: Redis may have lost it.
     for (auto& [id, waiter] : waiting_) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/redis_url.hpp"
 #include "matcher/matcher.hpp"
@@ -57,12 +58,18 @@ class RedisMatcher final : public Matcher {
     size_t waiting_here() const { return waiting_.size(); }
 
   private:
+    struct ScriptCall {
+        std::vector<std::string> args;  // KEYS, then ARGV
+        RedisConnection::ReplyHandler handler;
+    };
+
     struct Waiter {
         Seeker seeker;
         bool open = false;  // takes anyone compatible
     };
 
     void connected();
+    void load_script();
     void listen();
     void on_message(redisReply* reply);
     void on_find_reply(SessionId id, redisReply* reply);
@@ -73,6 +80,7 @@ class RedisMatcher final : public Matcher {
     void promote_due_waiters();
     bool run(std::initializer_list<std::string_view> args, std::string_view node_sessions,
              RedisConnection::ReplyHandler handler);
+    bool send_script(std::shared_ptr<ScriptCall> call);
     int64_t wall_ms(Clock::time_point at) const;
 
     MatcherSettings settings_;
@@ -83,6 +91,7 @@ class RedisMatcher final : public Matcher {
     Clock::time_point now_;
     Clock::time_point last_beat_{};
     std::string sweep_cursor_ = "0";
+    std::string script_sha_;  // once SCRIPT LOAD has answered
     bool subscribed_ = false;
 
     std::unordered_map<SessionId, Waiter> waiting_;  // this node's seekers in the queue

@@ -192,6 +192,17 @@ TEST_F(Cluster, KilledNodesWaiterIsSkippedWhileItsLeaseStillHolds) {
     EXPECT_TRUE(two->is_local(on_two.matches[0].partner_of(next.id)));
 }
 
+TEST(RedisScript, ACallRefusedForAFlushedScriptIsSentAgainWithIt) {
+    redis().flush();
+    auto node = connected_matcher();
+    Recorder on_node(*node);
+    ASSERT_TRUE(test::pump_until([&] { return node->pending() == 0; }));  // SCRIPT LOAD answered
+    redis().run("SCRIPT FLUSH");
+    node->enqueue(seeker_on(*node));
+    node->enqueue(seeker_on(*node));
+    ASSERT_TRUE(test::pump_until([&] { return on_node.matches.size() == 1; }));
+}
+
 TEST(RedisOutage, FindsAreRefusedWhileDownAndWaitersRequeuedOnReturn) {
     redis().flush();
     auto node = connected_matcher();

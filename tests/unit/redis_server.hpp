@@ -80,12 +80,15 @@ class RedisServer {
         }
     }
 
-    void flush() {
+    void flush() { run("FLUSHALL"); }
+
+    // One command on a connection of its own, e.g. "SCRIPT FLUSH".
+    void run(const char* command) {
         redisContext* c = connect();
         if (c == nullptr) {
             throw std::runtime_error("redis-server is not answering");
         }
-        freeReplyObject(redisCommand(c, "FLUSHALL"));
+        freeReplyObject(redisCommand(c, command));
         redisFree(c);
     }
 
