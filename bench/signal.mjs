@@ -10,9 +10,14 @@
 //   latency   meanwhile, probe pairs in their own language: one waits, the
 //             other sends find; find -> matched for the second is the
 //             latency with a partner waiting (p50, p99).
+//   cluster   matching and latency again with two nodes sharing one
+//             redis-server ([matcher] backend = redis): clients alternate
+//             between the nodes, and each probe pair spans both, so its
+//             latency includes the cross-node match. Printed beside the
+//             in-process figures. --cluster 0 skips it.
 //
 // Usage: bench/signal [--build DIR] [--idle N] [--clients C] [--workers W]
-//                     [--seconds S] [--json FILE]
+//                     [--seconds S] [--probes P] [--cluster 0|1] [--json FILE]
 // Traffic goes only to 127.0.0.0/8.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,11 +30,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.dirname(here);
 
 function parseArgs(argv) {
-  const options = { build: 'build', idle: 50000, clients: 2000, workers: 1, seconds: 10, json: null, probes: 200 };
+  const options = { build: 'build', idle: 50000, clients: 2000, workers: 1, seconds: 10, json: null, probes: 200, cluster: 1 };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
-      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 18).join('\n'));
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 23).join('\n'));
       process.exit(0);
     }
     const key = arg.replace(/^--/, '');
@@ -66,12 +71,13 @@ function percentile(sorted, p) {
 
 // --- worker: a share of the matching clients ---
 
-async function runWorker({ url, clients, seconds, sdp, base }) {
+async function runWorker({ urls, clients, seconds, sdp, base }) {
   let matches = 0;
   let errors = 0;
   let running = true;
   const sockets = [];
   const start = (i) => new Promise((resolve, reject) => {
+    const url = urls[(base + i) % urls.length];
     const ws = new WebSocket(url, { localAddress: sourceAddress(base + i), perMessageDeflate: false });
     sockets.push(ws);
     ws.on('error', reject);
@@ -192,7 +198,7 @@ async function idlePhase(options) {
 
 // Two fresh clients per sample (two that just left each other are never
 // paired again at once): one waits, the other's find -> matched is timed.
-async function probeLatency(url, count, until) {
+async function probeLatency([urlA, urlB], count, until) {
   const samples = [];
   const next = (ws, type) => new Promise((resolve) => {
     const on = (raw) => {
@@ -205,8 +211,8 @@ async function probeLatency(url, count, until) {
     ws.on('message', on);
   });
   for (let i = 0; i < count && Date.now() < until; ++i) {
-    const [a, b] = await Promise.all([open(url, `127.2.${i >> 6}.${2 * (i & 63) + 1}`),
-      open(url, `127.2.${i >> 6}.${2 * (i & 63) + 2}`)]);
+    const [a, b] = await Promise.all([open(urlA, `127.2.${i >> 6}.${2 * (i & 63) + 1}`),
+      open(urlB, `127.2.${i >> 6}.${2 * (i & 63) + 2}`)]);
     const waiting = next(a, 'waiting');
     a.send('{"type":"find","mode":"text","lang":"zz"}');
     await waiting;
@@ -224,17 +230,36 @@ async function probeLatency(url, count, until) {
   return samples.sort((x, y) => x - y);
 }
 
-async function matchingPhase(options) {
-  const server = await startTurnpike({
+// One node on the in-process matcher, or two nodes on one redis-server.
+async function startNodes(cluster) {
+  const overrides = {
     server: { 'log-level': 'info' },
     signal: { 'max-sessions-per-ip': 1000000, 'max-sessions': 1000000 },
-  });
-  servers.add(server.child);
+  };
+  if (!cluster) {
+    const node = await startTurnpike(overrides);
+    servers.add(node.child);
+    return { nodes: [node], redis: null };
+  }
+  const { Redis } = await import(path.join(repo, 'tests/signal/redis.mjs'));
+  const redis = await Redis.start();
+  servers.add(redis.child);
+  const onRedis = { ...overrides, matcher: { backend: 'redis', 'redis-url': redis.url } };
+  const nodes = [await startTurnpike(onRedis), await startTurnpike(onRedis)];
+  for (const node of nodes) servers.add(node.child);
+  return { nodes, redis };
+}
+
+async function matchingPhase(options, cluster) {
+  const { nodes, redis } = await startNodes(cluster);
+  const urls = nodes.map((n) => n.url);
+  const pids = nodes.map((n) => n.child.pid);
+  const cpu = () => pids.reduce((sum, pid) => sum + procStat(pid).cpuSeconds, 0);
   try {
     const sdp = offer();
     const per = Math.floor(options.clients / options.workers / 2) * 2;
     const workers = Array.from({ length: options.workers }, (_, w) => new Worker(fileURLToPath(import.meta.url), {
-      workerData: { url: server.url, clients: per, seconds: options.seconds, sdp, base: w * per },
+      workerData: { urls, clients: per, seconds: options.seconds, sdp, base: w * per },
     }));
     const failed = new Promise((resolve, reject) => {
       for (const w of workers) w.once('error', (e) => reject(new Error(`load worker failed: ${e.stack ?? e}`)));
@@ -242,28 +267,36 @@ async function matchingPhase(options) {
     await Promise.race([failed, Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))))]);
     const results = workers.map((w) => Promise.race([failed,
       new Promise((resolve) => w.on('message', (m) => { if (m.matches !== undefined) resolve(m); }))]));
-    const before = procStat(server.child.pid);
+    const before = cpu();
+    const redisBefore = redis ? procStat(redis.child.pid).cpuSeconds : 0;
     for (const w of workers) w.postMessage('go');
-    const latency = probeLatency(server.url, options.probes, Date.now() + options.seconds * 1000 - 500);
+    const latency = probeLatency([urls[0], urls[urls.length - 1]], options.probes,
+      Date.now() + options.seconds * 1000 - 500);
     const done = await Promise.all(results);
-    const after = procStat(server.child.pid);
+    const after = cpu();
+    const redisCpu = redis ? procStat(redis.child.pid).cpuSeconds - redisBefore : 0;
     const samples = await latency;
     const matches = done.reduce((s, r) => s + r.matches, 0);
     const elapsed = Math.max(...done.map((r) => r.elapsed));
     return {
+      nodes: nodes.length,
       clients: per * options.workers,
       matches,
       matches_per_second: matches / elapsed,
-      server_cpu_us_per_match: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / matches,
-      server_cpu_cores: (after.cpuSeconds - before.cpuSeconds) / elapsed,
+      server_cpu_us_per_match: ((after - before) * 1e6) / matches,
+      server_cpu_cores: (after - before) / elapsed,
+      redis_cpu_cores: redisCpu / elapsed,
       errors: done.reduce((s, r) => s + r.errors, 0),
       latency_samples: samples.length,
       latency_p50_ms: percentile(samples, 50),
       latency_p99_ms: percentile(samples, 99),
     };
   } finally {
-    server.child.kill('SIGKILL');
-    await server.exited;
+    for (const node of nodes) {
+      node.child.kill('SIGKILL');
+      await node.exited;
+    }
+    await redis?.stop();
   }
 }
 
@@ -272,7 +305,8 @@ const options = parseArgs(process.argv.slice(2));
 process.env.TURNPIKE_BIN ??= path.join(repo, options.build, 'turnpike');
 console.log(`bench/signal: ${os.cpus().length} cores, turnpike at ${process.env.TURNPIKE_BIN}`);
 const idle = options.idle > 0 ? await idlePhase(options) : null;
-const matching = await matchingPhase(options);
+const matching = await matchingPhase(options, false);
+const cluster = options.cluster ? await matchingPhase(options, true) : null;
 const rows = [];
 if (idle) {
   rows.push([`idle: sessions held (each past hello)`, idle.sessions.toLocaleString('en-US')]);
@@ -282,17 +316,20 @@ if (idle) {
   rows.push(['idle: find->waiting round trip p50 while they are held (ms)', idle.round_trip_p50_ms.toFixed(2)]);
   rows.push(['idle: find->waiting round trip p99 while they are held (ms)', idle.round_trip_p99_ms.toFixed(2)]);
 }
-rows.push([`matching (${matching.clients} clients): matches per second`, Math.round(matching.matches_per_second).toLocaleString('en-US')]);
-rows.push(['matching: server CPU per match (us)', matching.server_cpu_us_per_match.toFixed(1)]);
-rows.push(['matching: server CPU used (cores)', matching.server_cpu_cores.toFixed(2)]);
-rows.push(['matching: error messages received', String(matching.errors)]);
-rows.push([`latency (partner waiting, ${matching.latency_samples} probes): find->matched p50 (ms)`, matching.latency_p50_ms.toFixed(2)]);
-rows.push(['latency: find->matched p99 (ms)', matching.latency_p99_ms.toFixed(2)]);
+const both = (f) => [f(matching), cluster ? f(cluster) : '-'];
+rows.push([`matching (${matching.clients} clients): matches per second`, ...both((m) => Math.round(m.matches_per_second).toLocaleString('en-US'))]);
+rows.push(['matching: signal server CPU per match, all nodes (us)', ...both((m) => m.server_cpu_us_per_match.toFixed(1))]);
+rows.push(['matching: signal server CPU used, all nodes (cores)', ...both((m) => m.server_cpu_cores.toFixed(2))]);
+rows.push(['matching: redis-server CPU used (cores)', ...both((m) => (m.nodes > 1 ? m.redis_cpu_cores.toFixed(2) : '-'))]);
+rows.push(['matching: error messages received', ...both((m) => String(m.errors))]);
+rows.push(['latency (partner waiting): probes', ...both((m) => String(m.latency_samples))]);
+rows.push(['latency: find->matched p50 (ms)', ...both((m) => m.latency_p50_ms.toFixed(2))]);
+rows.push(['latency: find->matched p99 (ms)', ...both((m) => m.latency_p99_ms.toFixed(2))]);
 const width = Math.max(...rows.map((r) => r[0].length));
-console.log(`| ${'metric'.padEnd(width)} | turnpike |`);
-console.log(`|${'-'.repeat(width + 2)}|---------:|`);
-for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v.padStart(8)} |`);
-if (options.json) writeFileSync(options.json, JSON.stringify({ idle, matching }, null, 2));
+console.log(`| ${'metric'.padEnd(width)} | 1 node, in-process | 2 nodes, Redis |`);
+console.log(`|${'-'.repeat(width + 2)}|-------------------:|---------------:|`);
+for (const [k, v, c = ''] of rows) console.log(`| ${k.padEnd(width)} | ${v.padStart(18)} | ${c.padStart(14)} |`);
+if (options.json) writeFileSync(options.json, JSON.stringify({ idle, matching, cluster }, null, 2));
 }
 
 if (isMainThread) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,7 +18,9 @@
 #include "common/config.hpp"
 #include "common/credentials.hpp"
 #include "common/log.hpp"
+#include "common/redis_url.hpp"
 #include "matcher/memory_matcher.hpp"
+#include "matcher/redis_matcher.hpp"
 #include "relay/relay.hpp"
 #include "signal/chat_filter.hpp"
 #include "signal/report_store.hpp"
@@ -84,11 +87,14 @@ matcher::MatcherSettings matcher_settings(const Config& config) {
 
 void start_signal(Daemon& daemon) {
     const Config& config = daemon.config;
-    if (config.matcher.backend != MatcherBackend::memory) {
-        throw std::runtime_error(fmt::format(
-            "{}: [matcher] backend: redis is not available in this build yet", config.source));
+    if (config.matcher.backend == MatcherBackend::redis) {
+        // The URL was checked when the config loaded.
+        auto endpoint = std::get<RedisEndpoint>(parse_redis_url(config.matcher.redis_url));
+        daemon.matcher =
+            std::make_unique<matcher::RedisMatcher>(matcher_settings(config), std::move(endpoint));
+    } else {
+        daemon.matcher = std::make_unique<matcher::MemoryMatcher>(matcher_settings(config));
     }
-    daemon.matcher = std::make_unique<matcher::MemoryMatcher>(matcher_settings(config));
     daemon.signal = std::make_unique<signal::SignalServer>(config, *daemon.matcher, daemon.reports);
     daemon.signal->start();
     if (config.auth.static_auth_secret.empty()) {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/credentials.hpp"
+#include "common/redis_url.hpp"
 
 namespace turnpike {
 
@@ -443,8 +444,9 @@ const std::vector<KeySpec>& schema() {
         {{"matcher", "backend", "memory"}, set_matcher_backend},
         {{"matcher", "redis-url", "redis://127.0.0.1:6379/0"},
          [](Config& c, std::string_view v) {
-             if (!v.starts_with("redis://") && !v.starts_with("unix:")) {
-                 return fmt::format("'{}' is not a redis:// URL or unix: path", v);
+             auto parsed = parse_redis_url(v);
+             if (auto* problem = std::get_if<std::string>(&parsed)) {
+                 return *problem;
              }
              c.matcher.redis_url = v;
              return std::string{};

@@ -7,8 +7,19 @@
 
 #include <algorithm>
 #include <memory>
+#include <random>
 
 namespace turnpike::matcher {
+
+// 24 random bits per process name the node; restarts and other nodes get
+// other prefixes without coordination.
+Matcher::Matcher() {
+    std::random_device random;
+    node_prefix_ = (static_cast<uint64_t>(random()) & 0xffffff) << 40;
+    if (node_prefix_ == 0) {
+        node_prefix_ = uint64_t{1} << 40;
+    }
+}
 namespace {
 
 bool is_space(char c) {

@@ -30,6 +30,7 @@ struct Seeker {
     std::string lang{};                    // "" matches every language
     std::vector<std::string> interests{};  // normalised: sorted, unique
     Clock::time_point since{};             // when it asked
+    bool privacy = false;                  // asked for relay-only media
 };
 
 struct Match {
@@ -37,8 +38,26 @@ struct Match {
     SessionId b{};
     std::vector<std::string> common{};  // the interests they share, sorted
     SessionId impolite{};               // the initiator: whichever of a, b waited longer
+    std::string ip_a{};                 // for blocks and reports of a partner on another node
+    std::string ip_b{};
+    bool privacy = false;  // either side asked for privacy
 
     SessionId partner_of(SessionId id) const { return id == a ? b : a; }
+    const std::string& ip_of(SessionId id) const { return id == a ? ip_a : ip_b; }
+};
+
+// What one session's node hands to its partner's node (the Redis matcher's
+// cross-node bus). Within one node the switchboard delivers directly.
+struct Parcel {
+    enum class Kind : char {
+        frame = 'f',  // a JSON frame to send as it is
+        chat = 'c',   // chat text, which the receiving side also keeps for reports
+        left = 'l',   // the sender left the pair; the body is the reason
+    };
+    Kind kind = Kind::frame;
+    SessionId from{};
+    SessionId to{};
+    std::string body{};
 };
 
 struct MatcherSettings {
@@ -62,15 +81,24 @@ struct MatcherSettings {
 class Matcher {
   public:
     using MatchHandler = std::function<void(const Match&)>;
+    using ParcelHandler = std::function<void(const Parcel&)>;
 
     virtual ~Matcher() = default;
+
+    // A new session id, unique across the cluster: the top 24 bits name this
+    // node (random per process), the rest count.
+    SessionId new_session_id() { return SessionId{node_prefix_ | ++sessions_}; }
+    uint32_t node() const { return static_cast<uint32_t>(node_prefix_ >> 40); }
+    static uint32_t node_of(SessionId id) { return static_cast<uint32_t>(uint64_t(id) >> 40); }
 
     virtual void on_match(MatchHandler handler) = 0;
 
     virtual void enqueue(Seeker seeker) = 0;
     // Out of the queue at once, or out of its pair (`next`, `leave`, `block`):
     // then the two are not paired again until both have had another partner.
-    virtual void leave(SessionId id) = 0;
+    // `reason` is what a partner on another node is told.
+    virtual void leave(SessionId id, std::string_view reason) = 0;
+    void leave(SessionId id) { leave(id, "left"); }
     // The session is gone: leave(), and forget its session blocks and history.
     virtual void close(SessionId id) = 0;
     // Kept while both sessions live, and between the two IPs for ip_block_ttl.
@@ -80,6 +108,22 @@ class Matcher {
     // Moves seekers whose interest wait is over to "anyone", and expires IP
     // blocks. Call it about every 100 ms from the loop that owns the matcher.
     virtual void tick(Clock::time_point now) = 0;
+
+    // Whether enqueue() can work now (the Redis matcher needs its server).
+    virtual bool available() const { return true; }
+
+    // Cross-node delivery. A single-node matcher has every session local and
+    // never carries parcels.
+    bool is_local(SessionId id) const { return node_of(id) == node(); }
+    virtual void send(const Parcel& parcel) { (void)parcel; }
+    virtual void on_parcel(ParcelHandler handler) { (void)handler; }
+
+  protected:
+    Matcher();
+
+  private:
+    uint64_t node_prefix_;
+    uint64_t sessions_ = 0;
 };
 
 // Lowercased, whitespace trimmed and collapsed, cut to max_interest_bytes on a

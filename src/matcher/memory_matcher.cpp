@@ -74,7 +74,7 @@ void MemoryMatcher::enqueue(Seeker seeker) {
     deliver();
 }
 
-void MemoryMatcher::leave(SessionId id) {
+void MemoryMatcher::leave(SessionId id, std::string_view) {
     if (waiting_.contains(id)) {
         remove_waiter(id);
     } else {
@@ -260,7 +260,10 @@ void MemoryMatcher::make_match(const Seeker& newcomer, SessionId waiting_id) {
     undelivered_.push_back(Match{.a = first.id,
                                  .b = second.id,
                                  .common = shared(first.interests, second.interests),
-                                 .impolite = first.id});
+                                 .impolite = first.id,
+                                 .ip_a = first.ip,
+                                 .ip_b = second.ip,
+                                 .privacy = first.privacy || second.privacy});
 }
 
 void MemoryMatcher::end_pair(SessionId id) {

@@ -26,7 +26,8 @@ class MemoryMatcher final : public Matcher {
 
     void on_match(MatchHandler handler) override;
     void enqueue(Seeker seeker) override;
-    void leave(SessionId id) override;
+    using Matcher::leave;
+    void leave(SessionId id, std::string_view reason) override;
     void close(SessionId id) override;
     void block(SessionId who, SessionId whom, std::string_view ip_who,
                std::string_view ip_whom) override;

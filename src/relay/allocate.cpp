@@ -109,6 +109,13 @@ SocketAddress reported_address(const SocketAddress& bound, const TurnSettings& s
     return bound;
 }
 
+SocketAddress bound_address(int fd) {
+    sockaddr_storage bound{};
+    socklen_t length = sizeof(bound);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+    return SocketAddress(reinterpret_cast<sockaddr*>(&bound), length);
+}
+
 void set_dont_fragment(int fd, int family) {
     int value = IP_PMTUDISC_DO;
     if (family == AF_INET) {
@@ -189,36 +196,42 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
                 return error(msg, out, 508, &auth);
         }
 
-        std::optional<RelayPorts> ports;
+        std::unique_ptr<RelaySocket> socket;
+        UniqueFd reserved_next;
         if (request.token) {
             if (auto held = turn.shared.reservations.take(*request.token, now)) {
-                ports = RelayPorts{std::move(*held), {}, {}};
-                sockaddr_storage bound{};
-                socklen_t length = sizeof(bound);
-                getsockname(ports->socket.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-                ports->bound = SocketAddress(reinterpret_cast<sockaddr*>(&bound), length);
+                SocketAddress bound = bound_address(held->get());
+                socket = std::make_unique<RelaySocket>(*worker_, std::move(*held), bound);
             }
-        } else {
-            ports = open_relay_socket(*relay_ip, s.min_port, s.max_port, request.even_port,
-                                      request.reserve_next, turn.random);
+        } else if (!request.even_port) {
+            socket = worker_->relay_sockets().take(*relay_ip, s.min_port, s.max_port);
         }
-        if (!ports) {
+        if (!socket && !request.token) {
+            if (auto ports = open_relay_socket(*relay_ip, s.min_port, s.max_port, request.even_port,
+                                               request.reserve_next, turn.random)) {
+                socket =
+                    std::make_unique<RelaySocket>(*worker_, std::move(ports->socket), ports->bound);
+                reserved_next = std::move(ports->next);
+            }
+        }
+        if (!socket) {
             turn.shared.ledger.release(auth.username);
             return error(msg, out, 508, &auth);
         }
         if (request.dont_fragment) {
-            set_dont_fragment(ports->socket.get(), family);
+            set_dont_fragment(socket->fd(), family);
+            socket->dont_fragment = true;
         }
-        if (ports->next) {
-            auto token = turn.shared.reservations.add(std::move(ports->next), now);
+        if (reserved_next) {
+            auto token = turn.shared.reservations.add(std::move(reserved_next), now);
             std::memcpy(request.token.emplace().data(), token.data(), token.size());
         } else {
             request.token.reset();
         }
 
-        auto allocation = std::make_unique<Allocation>(
-            *worker_, link, std::move(ports->socket), ports->bound,
-            reported_address(ports->bound, s), std::string(auth.username), auth.key);
+        SocketAddress reported = reported_address(socket->bound(), s);
+        auto allocation = std::make_unique<Allocation>(*worker_, link, std::move(socket), reported,
+                                                       std::string(auth.username), auth.key);
         std::memcpy(allocation->allocate_transaction.data(), transaction, 12);
         allocation->set_rate(s.quotas.max_bps);
         allocation->expires = now + granted_lifetime(request.lifetime, s.quotas.max_lifetime);

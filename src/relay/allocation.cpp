@@ -49,13 +49,12 @@ void put16(uint8_t* at, uint16_t v) {
 
 }  // namespace
 
-Allocation::Allocation(Worker& worker, const ClientLink& link, UniqueFd relay_socket,
-                       const SocketAddress& relayed, const SocketAddress& reported,
+Allocation::Allocation(Worker& worker, const ClientLink& link,
+                       std::unique_ptr<RelaySocket> relay_socket, const SocketAddress& reported,
                        std::string username, const LongTermKey& key)
     : worker_(worker),
       link_(link),
       socket_(std::move(relay_socket)),
-      relayed_(relayed),
       reported_(reported),
       username_(std::move(username)),
       key_(key) {
@@ -63,11 +62,11 @@ Allocation::Allocation(Worker& worker, const ClientLink& link, UniqueFd relay_so
         source_control_length_ =
             source_control(link_.local, source_control_.data(), source_control_.size());
     }
-    worker_.watch(socket_.get(), EPOLLIN, this);
+    socket_->attach(this);
 }
 
 Allocation::~Allocation() {
-    worker_.forget(socket_.get());
+    worker_.recycle(std::move(socket_));
 }
 
 void Allocation::set_rate(uint64_t bytes_per_second) {
@@ -159,7 +158,7 @@ bool Allocation::send_to_peer(const SocketAddress& peer, std::span<const uint8_t
     }
     bump(counters.relayed_to_peer_packets);
     bump(counters.relayed_to_peer_bytes, payload.size());
-    outbox.add(socket_.get(), payload.data(), payload.size(), peer.sockaddr_ptr(), peer.length());
+    outbox.add(socket_->fd(), payload.data(), payload.size(), peer.sockaddr_ptr(), peer.length());
     return true;
 }
 
@@ -174,7 +173,7 @@ void Allocation::receive_batch(bool& more) {
     UdpBatch& in = worker_.receive_buffers();
     Outbox& outbox = worker_.outbox();
     // Headroom in front of each payload, room for padding behind it.
-    int received = in.receive(socket_.get(), false, headroom);
+    int received = in.receive(socket_->fd(), false, headroom);
     more = received == static_cast<int>(UdpBatch::size);
     if (received <= 0) {
         more = false;
@@ -232,7 +231,7 @@ void Allocation::deliver(uint8_t* payload, size_t length, const SocketAddress& p
         // Indications need unique transaction IDs, not unpredictable ones.
         ++indication_counter_;
         std::memcpy(start + 8, &indication_counter_, 8);
-        int fd = socket_.get();
+        int fd = socket_->fd();
         std::memcpy(start + 16, &fd, 4);
         uint8_t* attr = start + 20;
         put16(attr, attribute_xor_peer_address);

@@ -6,17 +6,18 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "common/credentials.hpp"
-#include "common/unique_fd.hpp"
 #include "relay/channel_bind.hpp"
 #include "relay/client_link.hpp"
 #include "relay/event_source.hpp"
 #include "relay/permission.hpp"
 #include "relay/quota.hpp"
+#include "relay/relay_socket.hpp"
 
 namespace turnpike::relay {
 
@@ -34,9 +35,8 @@ class Allocation : public EventSource {
     // copied on its way to the client.
     static constexpr size_t headroom = 64;
 
-    Allocation(Worker& worker, const ClientLink& link, UniqueFd relay_socket,
-               const SocketAddress& relayed, const SocketAddress& reported, std::string username,
-               const LongTermKey& key);
+    Allocation(Worker& worker, const ClientLink& link, std::unique_ptr<RelaySocket> relay_socket,
+               const SocketAddress& reported, std::string username, const LongTermKey& key);
     ~Allocation() override;
 
     // Peer → client.
@@ -60,7 +60,9 @@ class Allocation : public EventSource {
     void set_rate(uint64_t bytes_per_second);
 
     const ClientLink& link() const { return link_; }
-    const SocketAddress& relayed() const { return relayed_; }    // what the socket is bound to
+    const SocketAddress& relayed() const {
+        return socket_->bound();
+    }                                                            // what the socket is bound to
     const SocketAddress& reported() const { return reported_; }  // what the client is told
     const std::string& username() const { return username_; }
     const LongTermKey& key() const { return key_; }
@@ -76,8 +78,7 @@ class Allocation : public EventSource {
 
     Worker& worker_;
     ClientLink link_;
-    UniqueFd socket_;
-    SocketAddress relayed_;
+    std::unique_ptr<RelaySocket> socket_;
     SocketAddress reported_;
     std::string username_;
     LongTermKey key_;

@@ -286,6 +286,8 @@ Worker::~Worker() {
     while (!turn_.allocations.empty()) {
         turn_.remove(turn_.allocations.begin()->first);
     }
+    relay_sockets_.drop_all();
+    relay_sockets_.reap();
 }
 
 void Worker::start() {
@@ -315,6 +317,7 @@ void Worker::apply(std::shared_ptr<const TurnSettings> settings) {
     for (auto& [tuple, allocation] : turn_.allocations) {
         allocation->set_rate(q.max_bps);
     }
+    relay_sockets_.drop_all();
 }
 
 void Worker::watch(int fd, uint32_t events, EventSource* source) {
@@ -335,6 +338,12 @@ void Worker::rewatch(int fd, uint32_t events, EventSource* source) {
 
 void Worker::forget(int fd) {
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void Worker::recycle(std::unique_ptr<RelaySocket> socket) {
+    const TurnSettings& s = *turn_.settings;
+    relay_sockets_.give(std::move(socket),
+                        RelaySocketPool::capacity_for(s.min_port, s.max_port, s.workers));
 }
 
 void Worker::adopt(std::unique_ptr<TcpConnection> connection) {
@@ -418,6 +427,7 @@ void Worker::run() {
         }
         outbox_.flush();
         reap_retired();
+        relay_sockets_.reap();
     }
 }
 

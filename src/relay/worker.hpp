@@ -15,6 +15,7 @@
 #include "relay/event_source.hpp"
 #include "relay/outbox.hpp"
 #include "relay/quota.hpp"
+#include "relay/relay_socket_pool.hpp"
 #include "relay/stun_server.hpp"
 #include "relay/turn_state.hpp"
 #include "relay/udp_batch.hpp"
@@ -63,6 +64,9 @@ class Worker {
     void watch(int fd, uint32_t events, EventSource* source);
     void rewatch(int fd, uint32_t events, EventSource* source);
     void forget(int fd);
+    // Relay sockets between allocations (relay_socket_pool.hpp).
+    RelaySocketPool& relay_sockets() { return relay_sockets_; }
+    void recycle(std::unique_ptr<RelaySocket> socket);
     void retire(TcpConnection* connection);
     void adopt(std::unique_ptr<TcpConnection> connection);
 
@@ -89,6 +93,7 @@ class Worker {
     std::vector<std::unique_ptr<EventSource>> sources_;
     std::unordered_map<int, std::unique_ptr<TcpConnection>> connections_;
     std::vector<int> retired_;
+    RelaySocketPool relay_sockets_;
     std::unique_ptr<Mailbox> mailbox_;
     std::thread thread_;
     bool running_ = false;

@@ -24,6 +24,8 @@ std::string_view to_string(ErrorCode code) {
             return "muted";
         case ErrorCode::bad_state:
             return "bad_state";
+        case ErrorCode::unavailable:
+            return "unavailable";
         case ErrorCode::internal:
             return "internal";
     }

@@ -35,6 +35,7 @@ enum class ErrorCode {
     muted,          // chat during a time-out
     bad_state,      // e.g. `stats` while not paired
     internal,       // a server bug; logged
+    unavailable,    // matching is down (the Redis matcher lost its server); retry later
 };
 
 std::string_view to_string(ErrorCode code);

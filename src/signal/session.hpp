@@ -49,6 +49,7 @@ class Session {
 
     State state = State::idle;
     SessionId partner{};
+    std::string partner_ip;  // of the current or last partner, which may be on another node
     std::optional<SessionId> last_partner;     // the pair that ended last, for block/report
     std::optional<matcher::Seeker> last_find;  // what `next` queues again
     bool wants_privacy = false;

@@ -1,7 +1,5 @@
 #include "signal/switchboard.hpp"
 
-#include <random>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -22,13 +20,6 @@ SwitchboardSettings SwitchboardSettings::from(const Config& config) {
 }
 
 namespace {
-
-// Session ids are unique across a cluster's nodes and restarts without
-// coordination: 24 random bits per process, then a 40-bit counter.
-uint64_t random_id_prefix() {
-    std::random_device random;
-    return (static_cast<uint64_t>(random()) & 0xffffff) << 40;
-}
 
 std::string hello_message(const Session& session, const SwitchboardSettings& settings) {
     JsonWriter out;
@@ -73,6 +64,12 @@ bool has_nul_escape(std::string_view json) {
     return false;
 }
 
+std::string chat_message(std::string_view text) {
+    JsonWriter out;
+    out.begin_object().key("type").value("chat").key("text").value(text).end_object();
+    return out.take();
+}
+
 std::string partner_left_message(std::string_view reason) {
     JsonWriter out;
     out.begin_object().key("type").value("partner_left").key("reason").value(reason).end_object();
@@ -88,13 +85,14 @@ Switchboard::Switchboard(matcher::Matcher& matcher, ReportStore& reports, IceSer
       ice_servers_(std::move(ice_servers)),
       chat_filter_(std::move(chat_filter)),
       settings_(settings),
-      parser_(json_parser_new_immutable()),
-      id_prefix_(random_id_prefix()) {
+      parser_(json_parser_new_immutable()) {
     matcher_.on_match([this](const matcher::Match& match) { on_match(match); });
+    matcher_.on_parcel([this](const matcher::Parcel& parcel) { on_parcel(parcel); });
 }
 
 Switchboard::~Switchboard() {
     matcher_.on_match(nullptr);
+    matcher_.on_parcel(nullptr);
     for (auto& [id, session] : sessions_) {
         matcher_.close(id);
     }
@@ -109,7 +107,7 @@ void Switchboard::reload(IceServers ice_servers, ChatFilter chat_filter,
 
 void Switchboard::admit(WebSocketConnection& connection) {
     auto now = Clock::now();
-    SessionId id{id_prefix_ | next_id_++};
+    SessionId id = matcher_.new_session_id();
     auto session = std::make_unique<Session>(id, connection, settings_.chat_rate, now);
     Session& s = *session;
     sessions_.emplace(id, std::move(session));
@@ -228,15 +226,17 @@ Session* Switchboard::find(SessionId id) {
                                                                                  : it->second.get();
 }
 
-Session* Switchboard::partner_of(Session& session) {
-    return session.state == Session::State::paired ? find(session.partner) : nullptr;
-}
-
-Session* Switchboard::last_partner_of(Session& session) {
-    if (auto* partner = partner_of(session)) {
-        return partner;
+// The partner, or the last one while it is still connected (a partner on
+// another node is taken at its word: its node forgets it on its own).
+std::optional<SessionId> Switchboard::last_partner_of(Session& session) {
+    if (session.state == Session::State::paired) {
+        return session.partner;
     }
-    return session.last_partner ? find(*session.last_partner) : nullptr;
+    if (!session.last_partner ||
+        (matcher_.is_local(*session.last_partner) && find(*session.last_partner) == nullptr)) {
+        return std::nullopt;
+    }
+    return session.last_partner;
 }
 
 void Switchboard::queue(Session& session, matcher::Seeker seeker) {
@@ -249,29 +249,34 @@ void Switchboard::queue(Session& session, matcher::Seeker seeker) {
 void Switchboard::on_match(const matcher::Match& match) {
     Session* a = find(match.a);
     Session* b = find(match.b);
-    if (a == nullptr || b == nullptr) {
-        // One side went away while the match was in flight (the Redis matcher
-        // answers asynchronously): the other goes back to the queue.
-        for (auto [gone, live] : {std::pair{a, b}, std::pair{b, a}}) {
-            if (gone == nullptr && live != nullptr && live->last_find) {
-                matcher_.leave(live->id);
+    bool a_gone = matcher_.is_local(match.a) && a == nullptr;
+    bool b_gone = matcher_.is_local(match.b) && b == nullptr;
+    if (a_gone || b_gone) {
+        // A side here went away while the match was in flight (the Redis
+        // matcher answers asynchronously): a live side here goes back to the
+        // queue; a side on another node hears partner_left from the close.
+        for (auto [gone, live] : {std::pair{a_gone, b}, std::pair{b_gone, a}}) {
+            if (gone && live != nullptr && live->last_find) {
+                matcher_.leave(live->id, "disconnected");
                 matcher_.enqueue(*live->last_find);
             }
         }
-        matcher_.close(a == nullptr ? match.a : match.b);
+        matcher_.close(a_gone ? match.a : match.b);
         return;
     }
     ++stats_.matches;
-    bool is_private = a->wants_privacy || b->wants_privacy;
-    a->pair_private = is_private;
-    b->pair_private = is_private;
-    pair(*a, *b, match);
-    pair(*b, *a, match);
+    for (Session* side : {a, b}) {
+        if (side != nullptr) {
+            pair(*side, match);
+        }
+    }
 }
 
-void Switchboard::pair(Session& session, Session& partner, const matcher::Match& match) {
+void Switchboard::pair(Session& session, const matcher::Match& match) {
     session.state = Session::State::paired;
-    session.partner = partner.id;
+    session.partner = match.partner_of(session.id);
+    session.partner_ip = match.ip_of(session.partner);
+    session.pair_private = match.privacy;
     session.path_reported = false;
     session.transcript.clear();
     bool impolite = match.impolite == session.id;
@@ -300,19 +305,68 @@ void Switchboard::pair(Session& session, Session& partner, const matcher::Match&
     session.send(out.take());
 }
 
+void Switchboard::to_partner(Session& session, matcher::Parcel::Kind kind, std::string body) {
+    if (session.state != Session::State::paired) {
+        return;
+    }
+    if (!matcher_.is_local(session.partner)) {
+        matcher_.send({.kind = kind, .from = session.id, .to = session.partner, .body = body});
+        return;
+    }
+    Session* partner = find(session.partner);
+    if (partner == nullptr) {
+        return;
+    }
+    if (kind == matcher::Parcel::Kind::chat) {
+        partner->remember_chat("them", body);
+        body = chat_message(body);
+    }
+    partner->send(body);
+}
+
+void Switchboard::on_parcel(const matcher::Parcel& parcel) {
+    Session* session = find(parcel.to);
+    // A parcel from a pair that has ended meanwhile is dropped.
+    if (session == nullptr || session->state != Session::State::paired ||
+        session->partner != parcel.from) {
+        return;
+    }
+    switch (parcel.kind) {
+        case matcher::Parcel::Kind::frame:
+            session->send(parcel.body);
+            break;
+        case matcher::Parcel::Kind::chat:
+            session->remember_chat("them", parcel.body);
+            session->send(chat_message(parcel.body));
+            break;
+        case matcher::Parcel::Kind::left:
+            partner_gone(*session, parcel.body);
+            break;
+    }
+}
+
+void Switchboard::partner_gone(Session& session, std::string_view reason) {
+    session.state = Session::State::idle;
+    session.last_partner = session.partner;
+    session.send(partner_left_message(reason));
+}
+
 void Switchboard::part(Session& session, std::string_view reason) {
     if (session.state == Session::State::paired) {
-        Session* partner = find(session.partner);
         session.last_partner = session.partner;
-        matcher_.leave(session.id);
-        if (partner != nullptr && partner->state == Session::State::paired &&
-            partner->partner == session.id) {
-            partner->state = Session::State::idle;
-            partner->last_partner = session.id;
-            partner->send(partner_left_message(reason));
+        matcher_.leave(session.id, reason);
+        if (!matcher_.is_local(session.partner)) {
+            matcher_.send({.kind = matcher::Parcel::Kind::left,
+                           .from = session.id,
+                           .to = session.partner,
+                           .body = std::string(reason)});
+        } else if (Session* partner = find(session.partner);
+                   partner != nullptr && partner->state == Session::State::paired &&
+                   partner->partner == session.id) {
+            partner_gone(*partner, reason);
         }
     } else if (session.state == Session::State::waiting) {
-        matcher_.leave(session.id);
+        matcher_.leave(session.id, reason);
     }
     if (session.state != Session::State::closing) {
         session.state = Session::State::idle;

@@ -3,6 +3,7 @@
 #include <json-glib/json-glib.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -73,14 +74,18 @@ class Switchboard {
 
     // Pairing.
     void on_match(const matcher::Match& match);
-    void pair(Session& session, Session& partner, const matcher::Match& match);
+    void pair(Session& session, const matcher::Match& match);
+    // Frames for the partner: sent directly when it is here, through the
+    // matcher's bus when it is on another node.
+    void to_partner(Session& session, matcher::Parcel::Kind kind, std::string body);
+    void on_parcel(const matcher::Parcel& parcel);
+    void partner_gone(Session& session, std::string_view reason);
     void queue(Session& session, matcher::Seeker seeker);
     // Ends the session's pair, or takes it out of the queue; tells the partner.
     void part(Session& session, std::string_view reason);
     void retire(Session& session, std::string_view reason);
     Session* find(SessionId id);
-    Session* partner_of(Session& session);
-    Session* last_partner_of(Session& session);
+    std::optional<SessionId> last_partner_of(Session& session);
     void error(Session& session, ErrorCode code, std::string_view message);
 
     matcher::Matcher& matcher_;
@@ -90,8 +95,6 @@ class Switchboard {
     SwitchboardSettings settings_;
     GObjectPtr<JsonParser> parser_;
 
-    uint64_t id_prefix_;
-    uint64_t next_id_ = 1;
     std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;
     std::unordered_map<std::string, unsigned> sessions_per_ip_;
     std::unordered_map<std::string, ChatRateLimiter> chat_rate_per_ip_;

@@ -179,6 +179,10 @@ void Switchboard::on_find(Session& session, JsonObject* message) {
         error(session, ErrorCode::bad_field, "`privacy` must be true or false");
         return;
     }
+    if (!matcher_.available()) {
+        error(session, ErrorCode::unavailable, "matching is unavailable right now; try again soon");
+        return;
+    }
     if (session.state == Session::State::waiting) {
         matcher_.leave(session.id);
     }
@@ -190,6 +194,7 @@ void Switchboard::on_find(Session& session, JsonObject* message) {
     seeker.lang = matcher::normalise_lang(lang.value_or(""));
     seeker.interests = std::move(*interests);
     seeker.since = Clock::now();
+    seeker.privacy = session.wants_privacy;
     queue(session, std::move(seeker));
 }
 
@@ -202,6 +207,10 @@ void Switchboard::on_next(Session& session) {
         return;
     }
     part(session, "next");
+    if (!matcher_.available()) {
+        error(session, ErrorCode::unavailable, "matching is unavailable right now; try again soon");
+        return;
+    }
     matcher::Seeker seeker = *session.last_find;
     seeker.since = Clock::now();
     queue(session, std::move(seeker));
@@ -212,8 +221,7 @@ void Switchboard::on_leave(Session& session) {
 }
 
 void Switchboard::on_signal(Session& session, JsonObject* message) {
-    Session* partner = partner_of(session);
-    if (partner == nullptr) {
+    if (session.state != Session::State::paired) {
         error(session, ErrorCode::no_partner, "no partner to signal");
         return;
     }
@@ -300,12 +308,11 @@ void Switchboard::on_signal(Session& session, JsonObject* message) {
     }
     out.end_object().end_object();
     ++stats_.signals_forwarded;
-    partner->send(out.take());
+    to_partner(session, matcher::Parcel::Kind::frame, out.take());
 }
 
 void Switchboard::on_chat(Session& session, JsonObject* message) {
-    Session* partner = partner_of(session);
-    if (partner == nullptr) {
+    if (session.state != Session::State::paired) {
         error(session, ErrorCode::no_partner, "no partner to chat with");
         return;
     }
@@ -350,25 +357,20 @@ void Switchboard::on_chat(Session& session, JsonObject* message) {
     }
     ++stats_.chat_messages;
     session.remember_chat("me", filtered.text);
-    partner->remember_chat("them", filtered.text);
-    JsonWriter out;
-    out.begin_object().key("type").value("chat").key("text").value(filtered.text).end_object();
-    partner->send(out.take());
+    to_partner(session, matcher::Parcel::Kind::chat, std::move(filtered.text));
 }
 
 void Switchboard::on_typing(Session& session, JsonObject* message) {
     // Typing and media state race with the partner leaving; they are dropped
     // quietly when there is nobody to tell.
-    Session* partner = partner_of(session);
     auto active = bool_member(message, "active");
     if (!active && !is_null_or_absent(message, "active")) {
         error(session, ErrorCode::bad_field, "`active` must be true or false");
         return;
     }
-    if (partner != nullptr) {
-        partner->send(active.value_or(true) ? R"({"type":"typing","active":true})"
-                                            : R"({"type":"typing","active":false})");
-    }
+    to_partner(session, matcher::Parcel::Kind::frame,
+               active.value_or(true) ? R"({"type":"typing","active":true})"
+                                     : R"({"type":"typing","active":false})");
 }
 
 void Switchboard::on_media(Session& session, JsonObject* message) {
@@ -379,35 +381,33 @@ void Switchboard::on_media(Session& session, JsonObject* message) {
         error(session, ErrorCode::bad_field, "`video` and `audio` must be true or false");
         return;
     }
-    if (Session* partner = partner_of(session)) {
-        JsonWriter out;
-        out.begin_object().key("type").value("media");
-        if (video) {
-            out.key("video").value(*video);
-        }
-        if (audio) {
-            out.key("audio").value(*audio);
-        }
-        partner->send(out.end_object().take());
+    JsonWriter out;
+    out.begin_object().key("type").value("media");
+    if (video) {
+        out.key("video").value(*video);
     }
+    if (audio) {
+        out.key("audio").value(*audio);
+    }
+    to_partner(session, matcher::Parcel::Kind::frame, out.end_object().take());
 }
 
 void Switchboard::on_block(Session& session) {
-    Session* target = last_partner_of(session);
-    if (target == nullptr) {
+    std::optional<SessionId> target = last_partner_of(session);
+    if (!target) {
         error(session, ErrorCode::no_partner, "nobody to block");
         return;
     }
     ++stats_.blocks;
-    matcher_.block(session.id, target->id, session.ip, target->ip);
-    if (session.state == Session::State::paired && session.partner == target->id) {
+    matcher_.block(session.id, *target, session.ip, session.partner_ip);
+    if (session.state == Session::State::paired && session.partner == *target) {
         part(session, "left");
     }
 }
 
 void Switchboard::on_report(Session& session, JsonObject* message) {
-    Session* target = last_partner_of(session);
-    if (target == nullptr) {
+    std::optional<SessionId> target = last_partner_of(session);
+    if (!target) {
         error(session, ErrorCode::no_partner, "nobody to report");
         return;
     }
@@ -422,8 +422,8 @@ void Switchboard::on_report(Session& session, JsonObject* message) {
     report.at = std::chrono::system_clock::now();
     report.reporter_session = session.id_text;
     report.reporter_ip = session.ip;
-    report.reported_session = target->id_text;
-    report.reported_ip = target->ip;
+    report.reported_session = session_id_text(*target);
+    report.reported_ip = session.partner_ip;
     report.reason = std::move(*reason);
     report.transcript.assign(session.transcript.begin(), session.transcript.end());
     reports_.add(std::move(report));

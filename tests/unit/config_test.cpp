@@ -1,8 +1,10 @@
 #include "common/config.hpp"
+#include "common/redis_url.hpp"
 
 #include <gtest/gtest.h>
 
 #include <thread>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -78,6 +80,46 @@ TEST(SocketAddressParse, AcceptsAndRejects) {
     EXPECT_FALSE(SocketAddress::parse("host.example:5"));
     EXPECT_FALSE(SocketAddress::parse(""));
     EXPECT_EQ(SocketAddress::parse("[::ffff:1.2.3.4]:9")->to_string(), "[::ffff:1.2.3.4]:9");
+}
+
+TEST(RedisUrl, ParsesEveryForm) {
+    auto full = std::get<RedisEndpoint>(parse_redis_url("redis://:s3cret@redis.internal:6380/2"));
+    EXPECT_EQ(full.host, "redis.internal");
+    EXPECT_EQ(full.port, 6380);
+    EXPECT_EQ(full.password, "s3cret");
+    EXPECT_EQ(full.db, 2u);
+    EXPECT_EQ(full.describe().find("s3cret"), std::string::npos);
+
+    auto bare = std::get<RedisEndpoint>(parse_redis_url("redis://127.0.0.1"));
+    EXPECT_EQ(bare.port, 6379);
+    EXPECT_EQ(bare.db, 0u);
+    auto v6 = std::get<RedisEndpoint>(parse_redis_url("redis://[::1]:7000/0"));
+    EXPECT_EQ(v6.host, "::1");
+    EXPECT_EQ(v6.port, 7000);
+    EXPECT_EQ(v6.describe(), "[::1]:7000");
+    auto user = std::get<RedisEndpoint>(parse_redis_url("redis://app:pw@h/1"));
+    EXPECT_EQ(user.password, "pw");
+    auto socket = std::get<RedisEndpoint>(parse_redis_url("unix:/run/redis/redis.sock?db=3"));
+    EXPECT_EQ(socket.socket_path, "/run/redis/redis.sock");
+    EXPECT_EQ(socket.db, 3u);
+}
+
+TEST(RedisUrl, RefusesWhatItCannotUse) {
+    for (const char* bad :
+         {"http://h", "redis://", "redis://h:0", "redis://h:70000", "redis://h:x", "redis://h/zero",
+          "redis://[::1", "unix:relative.sock", "unix:/s?database=1"}) {
+        EXPECT_TRUE(std::holds_alternative<std::string>(parse_redis_url(bad))) << bad;
+    }
+}
+
+TEST(Config, BadRedisUrlNamesTheKey) {
+    try {
+        parse_config("[matcher]\nredis-url = redis://h:99999\n", "x.conf");
+        FAIL() << "accepted a port over 65535";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("x.conf: [matcher] redis-url:"), std::string::npos)
+            << e.what();
+    }
 }
 
 }  // namespace

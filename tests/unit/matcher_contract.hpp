@@ -28,8 +28,12 @@ namespace turnpike::matcher::contract {
 
 using namespace std::chrono_literals;
 
+// The node bits of the matcher under test: a cluster matcher treats a
+// session of another node as that node's, which must then be alive.
+inline uint64_t node_bits = 0;
+
 inline SessionId sid(uint64_t n) {
-    return SessionId{n};
+    return SessionId{node_bits | n};
 }
 
 // Distinct per session, so that only the IP tests share addresses.
@@ -52,6 +56,7 @@ class MatcherContract : public ::testing::Test {
     void start(MatcherSettings settings) {
         settings_ = settings;
         matcher_ = Factory::make(settings);
+        node_bits = static_cast<uint64_t>(matcher_->new_session_id()) & ~((uint64_t{1} << 40) - 1);
         matcher_->on_match([this](const Match& match) { matches_.push_back(match); });
         matcher_->tick(now_);
     }

@@ -995,6 +995,80 @@ TEST_F(TurnServer, RelayingAllocatesNoMemoryInEitherDirection) {
     EXPECT_EQ(server.counters().relayed_to_client_packets, 1u);
 }
 
+// ===================== relay sockets between allocations =====================
+
+TEST_F(TurnServer, DeletedAllocationsRelayAddressServesTheNextAllocate) {
+    Parsed first = server.allocate(first_client);
+    ASSERT_TRUE(is_success(first, stun::allocate));
+    ASSERT_TRUE(is_success(server.refresh(0, first_client), stun::refresh));
+    EXPECT_EQ(server.worker().relay_sockets().size(), 1u);
+
+    Parsed second = server.allocate(second_client, "bob");
+    ASSERT_TRUE(is_success(second, stun::allocate));
+    EXPECT_EQ(second.xor_address(stun::xor_relayed_address).value(),
+              first.xor_address(stun::xor_relayed_address).value());
+    EXPECT_EQ(server.worker().relay_sockets().size(), 0u);
+    EXPECT_EQ(server.worker().relay_sockets().reused(), 1u);
+}
+
+TEST_F(TurnServer, FormerPeerOfAReusedRelayAddressIsDropped) {
+    Peer peer;
+    ASSERT_TRUE(is_success(server.allocate(first_client), stun::allocate));
+    ASSERT_TRUE(is_success(server.create_permission({peer.address().to_string()}, first_client),
+                           stun::create_permission));
+    ASSERT_TRUE(is_success(server.refresh(0, first_client), stun::refresh));
+    ASSERT_TRUE(is_success(server.allocate(second_client, "bob"), stun::allocate));
+    Allocation* reused = server.allocation(second_client);
+    ASSERT_EQ(server.worker().relay_sockets().reused(), 1u);
+
+    peer.send_to(reused->relayed(), "meant for the old client");
+    usleep(20'000);
+    reused->on_events(0);
+    EXPECT_EQ(server.counters().dropped_no_permission, 1u);
+    EXPECT_EQ(server.counters().relayed_to_client_packets, 0u);
+}
+
+TEST_F(TurnServer, UnusedRelaySocketDropsWhatArrivesAndCountsIt) {
+    Parsed r = server.allocate();
+    ASSERT_TRUE(is_success(r, stun::allocate));
+    auto relayed = r.xor_address(stun::xor_relayed_address).value();
+    ASSERT_TRUE(is_success(server.refresh(0), stun::refresh));
+
+    Peer peer;
+    peer.send_to(relayed, "one");
+    peer.send_to(relayed, "two");
+    usleep(20'000);
+    auto pooled = server.worker().relay_sockets().take(relayed, min_port, max_port);
+    ASSERT_NE(pooled, nullptr);
+    ASSERT_FALSE(pooled->attached());
+    pooled->on_events(0);
+    EXPECT_EQ(server.counters().dropped_no_allocation, 2u);
+}
+
+TEST_F(TurnServer, DontFragmentRelaySocketIsNotReused) {
+    Message m(stun::allocate);
+    m.add_u32(stun::requested_transport, stun::transport_udp).add(stun::dont_fragment, Bytes{});
+    ASSERT_TRUE(is_success(server.ask(m), stun::allocate));
+    ASSERT_TRUE(is_success(server.refresh(0), stun::refresh));
+    EXPECT_EQ(server.worker().relay_sockets().size(), 0u);
+}
+
+TEST(TurnServerQuotas, SmallPortRangeKeepsNoUnusedRelaySockets) {
+    // Eight ports: keeping any would take them from the other workers.
+    TestServer server("allow-loopback-peers = true\nmin-port = 45150\nmax-port = 45157\n",
+                      default_quotas);
+    ASSERT_TRUE(is_success(server.allocate(), stun::allocate));
+    ASSERT_TRUE(is_success(server.refresh(0), stun::refresh));
+    EXPECT_EQ(server.worker().relay_sockets().size(), 0u);
+}
+
+TEST(RelaySocketPool, CapacityIsBoundedByThePortRangeAndTheWorkers) {
+    EXPECT_EQ(RelaySocketPool::capacity_for(49152, 65535, 2), 256u);
+    EXPECT_EQ(RelaySocketPool::capacity_for(50000, 50999, 2), 31u);  // 1,000 / 32
+    EXPECT_EQ(RelaySocketPool::capacity_for(50000, 50999, 64), 0u);
+    EXPECT_EQ(RelaySocketPool::capacity_for(50000, 49999, 1), 0u);
+}
+
 // ===================== lifetimes (RFC 8656 sections 7, 9, 12) =====================
 
 TEST_F(TurnServer, PermissionLastsThreeHundredSeconds) {

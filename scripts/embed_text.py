@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Writes a word list (conf/wordlist.txt) as a C++ header holding its text, so
-turnpike carries its default chat word list and never needs the file.
+"""Writes a text file as a C++ header holding it, so turnpike carries the file
+(its default chat word list, its Redis matcher's Lua script) and never needs
+it at run time.
 
-Usage: embed_wordlist.py INPUT OUTPUT
+Usage: embed_text.py INPUT OUTPUT NAMESPACE NAME
+  defines NAMESPACE::NAME as a std::string_view of INPUT's bytes
 """
 import sys
 
@@ -23,10 +25,10 @@ def c_string_literal(line: bytes) -> str:
 
 
 def main() -> int:
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 5:
         print(__doc__, file=sys.stderr)
         return 2
-    source, target = sys.argv[1], sys.argv[2]
+    source, target, namespace, name = sys.argv[1:5]
     with open(source, 'rb') as f:
         data = f.read()
     try:
@@ -36,16 +38,16 @@ def main() -> int:
         return 1
     lines = data.splitlines(keepends=True) or [b'']
     with open(target, 'w', encoding='ascii') as f:
-        f.write('// Generated from conf/wordlist.txt by scripts/embed_wordlist.py: do not edit.\n')
+        f.write(f'// Generated from {source.split("/")[-1]} by scripts/embed_text.py: do not edit.\n')
         f.write('#pragma once\n\n#include <string_view>\n\n')
-        f.write('namespace turnpike::signal {\n\n')
-        f.write('inline constexpr char builtin_word_list_text[] =\n')
+        f.write(f'namespace {namespace} {{\n\n')
+        f.write(f'inline constexpr char {name}_text[] =\n')
         f.write('\n'.join('    ' + c_string_literal(line) for line in lines))
         f.write(';\n\n')
         # sizeof, not strlen: the text may hold a NUL.
-        f.write('inline constexpr std::string_view builtin_word_list{\n')
-        f.write('    builtin_word_list_text, sizeof(builtin_word_list_text) - 1};\n\n')
-        f.write('}  // namespace turnpike::signal\n')
+        f.write(f'inline constexpr std::string_view {name}{{\n')
+        f.write(f'    {name}_text, sizeof({name}_text) - 1}};\n\n')
+        f.write(f'}}  // namespace {namespace}\n')
     return 0
 
 
