@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "signal/origin.hpp"
+#include "signal/static_files.hpp"
 #include "signal/switchboard.hpp"
 #include "signal/websocket_server.hpp"
 
@@ -32,11 +33,26 @@ ChatFilter chat_filter_for(const Config& config) {
     }
 }
 
+// A configured web root must be there (the server does not start without
+// it); the default one may be missing, as on a node that serves no page.
+static std::unique_ptr<StaticFiles> open_web_root(const std::string& configured) {
+    if (!configured.empty()) {
+        return std::make_unique<StaticFiles>(configured);
+    }
+    try {
+        return std::make_unique<StaticFiles>(StaticFiles::default_root());
+    } catch (const std::runtime_error& e) {
+        spdlog::warn("signal: no chat page to serve: {}", e.what());
+        return nullptr;
+    }
+}
+
 struct SignalServer::Impl {
     Config config;
     matcher::Matcher& matcher;
     std::unique_ptr<Switchboard> switchboard;
     std::unique_ptr<WebSocketServer> websockets;
+    std::unique_ptr<StaticFiles> files;  // null: no page to serve
     guint tick_source = 0;
     int ticks = 0;
     uint64_t rejected_origin = 0;
@@ -56,6 +72,10 @@ struct SignalServer::Impl {
         };
         handlers.pong = [this](WebSocketConnection& c) { switchboard->pong(c); };
         handlers.closed = [this](WebSocketConnection& c) { switchboard->closed(c); };
+        files = open_web_root(config.signal.web_root);
+        if (files) {
+            handlers.http = [this](const HttpRequest& r) { return files->respond(r); };
+        }
         websockets = std::make_unique<WebSocketServer>("/ws", max_frame_bytes, std::move(handlers));
         websockets->trust_proxies(config.signal.trusted_proxies);
     }
@@ -109,6 +129,9 @@ void SignalServer::start() {
     for (const auto& address : impl_->config.signal.listen) {
         impl_->websockets->listen(address, listen_backlog);
         spdlog::info("signal: listening on http://{}/ws", address.to_string());
+    }
+    if (impl_->files) {
+        spdlog::info("signal: serving the chat page from {}", impl_->files->root());
     }
     impl_->tick_source = g_timeout_add(tick_ms, Impl::on_tick, impl_.get());
 }

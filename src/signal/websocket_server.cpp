@@ -236,6 +236,10 @@ void WebSocketConnection::write_pending() {
     if (out_sent_ == out_.size()) {
         out_.clear();
         out_sent_ = 0;
+        if (close_after_write_) {
+            shut();
+            return;
+        }
     } else if (out_.size() - out_sent_ > WebSocketServer::max_queued_out) {
         shut();  // a client that does not read is not held in memory without end
         return;
@@ -277,6 +281,9 @@ void WebSocketConnection::on_readable() {
             }
             return;
         }
+        if (close_after_write_) {
+            continue;  // answered: whatever else it sends is not read
+        }
         in_.append(buffer, static_cast<size_t>(n));
         bool ok = state_ == State::handshake ? read_handshake() : read_frames();
         if (!ok) {
@@ -307,7 +314,15 @@ bool WebSocketConnection::read_handshake() {
         return refuse(400, "not an HTTP request\n");
     }
     if (request.path != server_.path_) {
-        return refuse(404, "not found\n");
+        if (!server_.handlers_.http) {
+            return refuse(404, "not found\n");
+        }
+        HttpRequest http{request.method, request.path, request.header("host"),
+                         request.header("if-none-match"), request.header("if-modified-since")};
+        out_ = server_.handlers_.http(http);
+        close_after_write_ = true;
+        write_pending();
+        return false;
     }
     auto key = request.header("sec-websocket-key");
     if (request.method != "GET" || !iequals(request.header("upgrade"), "websocket") ||

@@ -12,6 +12,7 @@
 #include "common/address.hpp"
 #include "common/cidr.hpp"
 #include "common/unique_fd.hpp"
+#include "signal/http_request.hpp"
 
 namespace turnpike::signal {
 
@@ -62,6 +63,7 @@ class WebSocketConnection {
     std::string ip_;
     std::string host_;
     State state_ = State::handshake;
+    bool close_after_write_ = false;  // a plain HTTP answer: closed once sent
     std::string in_;
     std::string out_;
     size_t out_sent_ = 0;
@@ -95,6 +97,9 @@ class WebSocketServer {
         std::function<void(WebSocketConnection&, bool text, std::string_view payload)> message;
         std::function<void(WebSocketConnection&)> pong;
         std::function<void(WebSocketConnection&)> closed;  // once, for opened ones only
+        // Requests for any other path than the WebSocket's: a complete HTTP
+        // response. Unset: 404.
+        std::function<std::string(const HttpRequest&)> http;
     };
 
     static constexpr size_t max_handshake = 8192;
