@@ -5,15 +5,21 @@
 #include <systemd/sd-daemon.h>
 
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "admin/admin_server.hpp"
+#include "admin/password.hpp"
+#include "admin/sqlite_store.hpp"
 #include "build_config.hpp"
 #include "common/config.hpp"
 #include "common/credentials.hpp"
@@ -34,7 +40,11 @@ constexpr std::string_view usage =
     "usage: turnpike [--config FILE]     run in the foreground (embedded defaults without FILE)\n"
     "       turnpike --check-config FILE validate FILE and exit\n"
     "       turnpike --print-defaults    print every key with its embedded default\n"
-    "       turnpike --version\n";
+    "       turnpike --version\n"
+    "       turnpike admin add-user NAME --role superadmin|moderator [--config FILE]\n"
+    "                                        (the password is read from stdin)\n"
+    "       turnpike admin remove-user NAME [--config FILE]\n"
+    "       turnpike admin list-users [--config FILE]\n";
 
 void print_defaults() {
     std::string_view section;
@@ -57,8 +67,10 @@ struct Daemon {
     std::string boot_secret;  // see with_turn_secret()
     std::unique_ptr<relay::Relay> relay;
     std::unique_ptr<matcher::Matcher> matcher;
-    signal::MemoryReportStore reports;
+    signal::MemoryReportStore memory_reports;
+    std::unique_ptr<admin::Store> store;  // with the admin role: reports go here
     std::unique_ptr<signal::SignalServer> signal;
+    std::unique_ptr<admin::AdminServer> admin;
     GMainLoop* loop = nullptr;
 };
 
@@ -95,7 +107,9 @@ void start_signal(Daemon& daemon) {
     } else {
         daemon.matcher = std::make_unique<matcher::MemoryMatcher>(matcher_settings(config));
     }
-    daemon.signal = std::make_unique<signal::SignalServer>(config, *daemon.matcher, daemon.reports);
+    signal::ReportStore& reports =
+        daemon.store ? static_cast<signal::ReportStore&>(*daemon.store) : daemon.memory_reports;
+    daemon.signal = std::make_unique<signal::SignalServer>(config, *daemon.matcher, reports);
     daemon.signal->start();
     if (config.auth.static_auth_secret.empty()) {
         spdlog::warn(
@@ -104,9 +118,112 @@ void start_signal(Daemon& daemon) {
     }
 }
 
-gboolean on_reload(gpointer data) {
-    auto& daemon = *static_cast<Daemon*>(data);
-    sd_notify(0, "RELOADING=1");
+// The durable store [store] names. The default file lives in the state
+// directory, made here if missing (0700: it holds password hashes).
+std::unique_ptr<admin::Store> open_store(const Config& config) {
+    if (config.store.backend != StoreBackend::sqlite) {
+        throw std::runtime_error(fmt::format(
+            "{}: [store] backend: redis is not available in this build yet", config.source));
+    }
+    if (config.store.path.empty()) {
+        g_mkdir_with_parents(config.server.state_dir.c_str(), 0700);
+    }
+    return std::make_unique<admin::SqliteStore>(config.store.resolved_path(config.server));
+}
+
+std::optional<std::string> reload(Daemon& daemon);
+
+void start_admin(Daemon& daemon) {
+    admin::AdminHooks hooks;
+    if (daemon.relay) {
+        hooks.relay_stats = [&daemon] { return daemon.relay->stats(); };
+    }
+    if (daemon.signal) {
+        hooks.signal_stats = [&daemon] { return daemon.signal->stats(); };
+        hooks.sessions = [&daemon] { return daemon.signal->sessions(); };
+        hooks.disconnect = [&daemon](std::string_view id) {
+            return daemon.signal->disconnect(id, "disconnected by a moderator");
+        };
+    }
+    hooks.apply_bans = [&daemon](std::shared_ptr<const CidrSet> bans) {
+        if (daemon.signal) {
+            daemon.signal->set_bans(bans);
+        }
+        if (daemon.relay) {
+            daemon.relay->set_bans(bans);
+        }
+    };
+    hooks.reload = [&daemon] { return reload(daemon); };
+    hooks.quotas = [&daemon] { return daemon.config.quotas; };
+    daemon.admin = std::make_unique<admin::AdminServer>(daemon.config, *daemon.store, hooks);
+    daemon.admin->start();
+}
+
+// `turnpike admin ...`: accounts, straight in the store (the daemon may run).
+int admin_command(std::span<char*> args, const std::optional<std::string>& config_path) {
+    Config config;
+    try {
+        config = load(config_path);
+    } catch (const ConfigError& e) {
+        fmt::print(stderr, "turnpike: {}\n", e.what());
+        return 1;
+    }
+    try {
+        admin::init_crypto();
+        auto store = open_store(config);
+        std::string_view verb = args.empty() ? "" : args[0];
+        if (verb == "list-users" && args.size() == 1) {
+            for (const auto& a : store->admins()) {
+                fmt::print("{} {}\n", a.name, admin::to_string(a.role));
+            }
+            return 0;
+        }
+        if (verb == "remove-user" && args.size() == 2) {
+            if (!store->remove_admin(args[1])) {
+                fmt::print(stderr, "turnpike: no admin named '{}'\n", args[1]);
+                return 1;
+            }
+            store->audit("(command line)", "remove-admin", args[1]);
+            fmt::print("removed {}; its tokens are revoked\n", args[1]);
+            return 0;
+        }
+        if (verb == "add-user" && args.size() == 4 && std::string_view(args[2]) == "--role") {
+            auto role = admin::parse_role(args[3]);
+            std::string_view name = args[1];
+            if (!role || name.empty() || name.size() > 64) {
+                fmt::print(stderr,
+                           "turnpike: --role is superadmin or moderator, and NAME 1 to 64 "
+                           "characters\n");
+                return 2;
+            }
+            std::string password;
+            if (!std::getline(std::cin, password)) {
+                fmt::print(stderr, "turnpike: give the password on stdin\n");
+                return 2;
+            }
+            if (auto problem = admin::password_problem(password); !problem.empty()) {
+                fmt::print(stderr, "turnpike: {}\n", problem);
+                return 2;
+            }
+            if (!store->add_admin({std::string(name), *role, admin::hash_password(password)})) {
+                fmt::print(stderr, "turnpike: an admin named '{}' exists already\n", name);
+                return 1;
+            }
+            store->audit("(command line)", "add-admin",
+                         fmt::format("{} {}", name, admin::to_string(*role)));
+            fmt::print("added {} ({})\n", name, admin::to_string(*role));
+            return 0;
+        }
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "turnpike: {}\n", e.what());
+        return 1;
+    }
+    fmt::print(stderr, "{}", usage);
+    return 2;
+}
+
+// Re-reads the config file; the problem, if it was refused.
+std::optional<std::string> reload(Daemon& daemon) {
     try {
         Config fresh =
             with_turn_secret(load(daemon.config.source == "<embedded defaults>"
@@ -128,9 +245,16 @@ gboolean on_reload(gpointer data) {
         }
         daemon.config = std::move(fresh);
         spdlog::info("reload: applied {}", daemon.config.source);
+        return std::nullopt;
     } catch (const ConfigError& e) {
         spdlog::error("reload refused, keeping the running config: {}", e.what());
+        return std::string(e.what());
     }
+}
+
+gboolean on_reload(gpointer data) {
+    sd_notify(0, "RELOADING=1");
+    reload(*static_cast<Daemon*>(data));
     sd_notify(0, "READY=1");
     return G_SOURCE_CONTINUE;
 }
@@ -211,12 +335,24 @@ int run(const Options& options) {
     init_logging(daemon.config.server.log_level);
     spdlog::info("turnpike {} starting with {}", TURNPIKE_VERSION, daemon.config.source);
     try {
+        if (daemon.config.server.has_role(Role::admin)) {
+            admin::init_crypto();
+            try {
+                daemon.store = open_store(daemon.config);
+            } catch (const std::exception& e) {
+                // The rest of the appliance runs; say loudly what is missing.
+                spdlog::error("admin: not started: cannot open the store: {}", e.what());
+            }
+        }
         if (daemon.config.server.has_role(Role::relay)) {
             daemon.relay = std::make_unique<relay::Relay>(daemon.config);
             daemon.relay->start();
         }
         if (daemon.config.server.has_role(Role::signal)) {
             start_signal(daemon);
+        }
+        if (daemon.store) {
+            start_admin(daemon);
         }
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
@@ -233,6 +369,7 @@ int run(const Options& options) {
     g_main_loop_run(daemon.loop);
 
     sd_notify(0, "STOPPING=1");
+    daemon.admin.reset();
     daemon.signal.reset();
     if (daemon.relay) {
         daemon.relay->stop();
@@ -246,6 +383,18 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
     Options options;
+    if (argc >= 2 && std::string_view(argv[1]) == "admin") {
+        std::vector<char*> rest;
+        std::optional<std::string> config_path;
+        for (int i = 2; i < argc; ++i) {
+            if (std::string_view(argv[i]) == "--config" && i + 1 < argc) {
+                config_path = argv[++i];
+            } else {
+                rest.push_back(argv[i]);
+            }
+        }
+        return admin_command(rest, config_path);
+    }
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--version") {

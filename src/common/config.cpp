@@ -461,6 +461,30 @@ const std::vector<KeySpec>& schema() {
         {{"matcher", "block-ttl", "86400"},
          seconds_setter([](Config& c) -> std::chrono::seconds& { return c.matcher.block_ttl; }, 60,
                         365 * 86400)},
+        {{"admin", "listen", "127.0.0.1:8081"},
+         [](Config& c, std::string_view v) { return parse_listen(v, c.admin.listen); }},
+        {{"admin", "token-ttl", "28800"},
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.admin.token_ttl; }, 60,
+                        30 * 86400)},
+        {{"store", "backend", "sqlite"},
+         [](Config& c, std::string_view v) {
+             if (v == "sqlite") {
+                 c.store.backend = StoreBackend::sqlite;
+             } else if (v == "redis") {
+                 c.store.backend = StoreBackend::redis;
+             } else {
+                 return fmt::format("unknown backend '{}': expected sqlite or redis", v);
+             }
+             return std::string{};
+         }},
+        {{"store", "path", ""},
+         [](Config& c, std::string_view v) {
+             if (!v.empty() && v.front() != '/') {
+                 return fmt::format("'{}' is not an absolute path", v);
+             }
+             c.store.path = v;
+             return std::string{};
+         }},
     };
     return specs;
 }

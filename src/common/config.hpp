@@ -109,6 +109,22 @@ struct MatcherConfig {
     std::chrono::seconds block_ttl{86400};
 };
 
+struct AdminSettings {
+    std::vector<SocketAddress> listen;
+    std::chrono::seconds token_ttl{28800};
+};
+
+enum class StoreBackend { sqlite, redis };
+
+struct StoreConfig {
+    StoreBackend backend = StoreBackend::sqlite;
+    std::string path;  // empty: state-dir/turnpike.db
+
+    std::string resolved_path(const ServerSettings& server) const {
+        return path.empty() ? server.state_dir + "/turnpike.db" : path;
+    }
+};
+
 struct Config {
     std::string source;  // the file it came from, or "<embedded defaults>"
     ServerSettings server;
@@ -117,6 +133,8 @@ struct Config {
     QuotaSettings quotas;
     SignalSettings signal;
     MatcherConfig matcher;
+    AdminSettings admin;
+    StoreConfig store;
 };
 
 // Every key Turnpike knows, with its default, in file order. conf/turnpike.conf

@@ -155,6 +155,10 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
     StunTransactionId transaction;
     stun_message_id(&msg, transaction);
 
+    if (turn.is_banned(link.client)) {
+        bump(counters_.banned_refused);
+        return error(msg, out, 403, &auth);
+    }
     Allocation* existing = turn.find(tuple);
     if (existing != nullptr &&
         (std::memcmp(existing->allocate_transaction.data(), transaction, 12) != 0 ||

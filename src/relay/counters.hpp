@@ -38,6 +38,7 @@ struct alignas(64) WorkerCounters {
     std::atomic<uint64_t> dropped_no_permission{0};
     std::atomic<uint64_t> dropped_rate_limited{0};
     std::atomic<uint64_t> peer_denied{0};
+    std::atomic<uint64_t> banned_refused{0};  // Allocates from banned addresses
 };
 
 inline void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {

@@ -96,8 +96,15 @@ RelayStats Relay::stats() const {
         total.dropped_no_permission += read(c.dropped_no_permission);
         total.dropped_rate_limited += read(c.dropped_rate_limited);
         total.peer_denied += read(c.peer_denied);
+        total.banned_refused += read(c.banned_refused);
     }
     return total;
+}
+
+void Relay::set_bans(std::shared_ptr<const CidrSet> bans) {
+    for (auto& worker : workers_) {
+        worker->post([bans](Worker& w) { w.ban(bans); });
+    }
 }
 
 }  // namespace turnpike::relay

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/cidr.hpp"
 #include "common/config.hpp"
 
 namespace turnpike::relay {
@@ -35,6 +36,7 @@ struct RelayStats {
     uint64_t dropped_no_permission = 0;
     uint64_t dropped_rate_limited = 0;
     uint64_t peer_denied = 0;
+    uint64_t banned_refused = 0;
 };
 
 class Worker;
@@ -56,6 +58,10 @@ class Relay {
     std::vector<std::string> reload(const Config& config);
     RelayStats stats() const;
     unsigned worker_count() const;
+    // Banned client addresses (the admin component's bans): their Allocates
+    // get 403, and their allocations end on each worker's next turn of its
+    // loop. nullptr: nobody is banned.
+    void set_bans(std::shared_ptr<const CidrSet> bans);
 
   private:
     Config config_;

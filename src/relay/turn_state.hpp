@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/cidr.hpp"
 #include "common/credentials.hpp"
 #include "relay/allocation.hpp"
 #include "relay/client_link.hpp"
@@ -47,6 +48,11 @@ struct TurnState {
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations;
     std::mt19937_64 random;
     std::vector<uint8_t> scratch;
+    std::shared_ptr<const CidrSet> banned;  // client addresses refused (admin bans)
+
+    bool is_banned(const SocketAddress& client) const {
+        return banned && banned->contains(IpAddress(client));
+    }
 };
 
 }  // namespace turnpike::relay

@@ -340,6 +340,19 @@ void Worker::forget(int fd) {
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
+void Worker::ban(std::shared_ptr<const CidrSet> bans) {
+    turn_.banned = std::move(bans);
+    for (auto it = turn_.allocations.begin(); it != turn_.allocations.end();) {
+        auto next = std::next(it);
+        if (turn_.is_banned(it->second->link().client)) {
+            bump(counters_.allocations_expired);
+            drop(counters_.allocations_active);
+            turn_.remove(it->first);
+        }
+        it = next;
+    }
+}
+
 void Worker::recycle(std::unique_ptr<RelaySocket> socket) {
     const TurnSettings& s = *turn_.settings;
     relay_sockets_.give(std::move(socket),

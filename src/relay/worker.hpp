@@ -57,6 +57,8 @@ class Worker {
     TokenBucket& to_peer_budget() { return to_peer_budget_; }
     TokenBucket& to_client_budget() { return to_client_budget_; }
     void apply(std::shared_ptr<const TurnSettings> settings);
+    // New bans: allocations of banned clients end now.
+    void ban(std::shared_ptr<const CidrSet> bans);
     // Once a second from the worker's timer: ends what is due at `now`
     // (allocations, permissions, channels, reservations, idle TCP streams).
     void housekeeping(Clock::time_point now);

@@ -56,6 +56,7 @@ class Session {
     bool pair_private = false;  // this pair's signals carry relay candidates only
     bool path_reported = false;
     Clock::time_point last_seen;
+    const std::chrono::system_clock::time_point opened = std::chrono::system_clock::now();
     FrameBudget frames;
     ChatRateLimiter chat_rate;
     std::deque<std::string> transcript;  // of the current or last pair, newest last

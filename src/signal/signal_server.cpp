@@ -58,6 +58,8 @@ struct SignalServer::Impl {
     uint64_t rejected_origin = 0;
     uint64_t rejected_ip_limit = 0;
     uint64_t rejected_capacity = 0;
+    uint64_t rejected_banned = 0;
+    std::shared_ptr<const CidrSet> bans;
 
     Impl(const Config& initial, matcher::Matcher& shared_matcher, ReportStore& reports)
         : config(initial), matcher(shared_matcher) {
@@ -89,6 +91,13 @@ struct SignalServer::Impl {
     // Runs before the WebSocket handshake is answered: a status refuses it.
     Admission admit(const HandshakeRequest& request) {
         const auto& signal = config.signal;
+        if (bans) {
+            auto ip = IpAddress::parse(request.ip);
+            if (ip && bans->contains(*ip)) {
+                ++rejected_banned;
+                return {403, "your address is banned from this service\n"};
+            }
+        }
         if (!origin_allowed(request.origin, request.host, signal.allowed_origins)) {
             ++rejected_origin;
             return {403, "origin not allowed\n"};
@@ -165,7 +174,23 @@ SignalStats SignalServer::stats() const {
     stats.rejected_origin = impl_->rejected_origin;
     stats.rejected_ip_limit = impl_->rejected_ip_limit;
     stats.rejected_capacity = impl_->rejected_capacity;
+    stats.rejected_banned = impl_->rejected_banned;
     return stats;
+}
+
+void SignalServer::set_bans(std::shared_ptr<const CidrSet> bans) {
+    impl_->bans = std::move(bans);
+    if (impl_->bans) {
+        impl_->switchboard->close_banned(*impl_->bans);
+    }
+}
+
+std::vector<SessionSummary> SignalServer::sessions() const {
+    return impl_->switchboard->summaries();
+}
+
+bool SignalServer::disconnect(std::string_view id, std::string_view reason) {
+    return impl_->switchboard->disconnect(id, reason);
 }
 
 }  // namespace turnpike::signal

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cidr.hpp"
 #include "common/config.hpp"
 #include "matcher/matcher.hpp"
 #include "signal/report_store.hpp"
@@ -40,6 +41,12 @@ class SignalServer {
     // anything; returns the keys that need a restart.
     std::vector<std::string> reload(const Config& config);
     SignalStats stats() const;
+
+    // Banned client addresses (the admin component's): refused at the
+    // handshake with 403, and their live sessions closed (1008, "banned").
+    void set_bans(std::shared_ptr<const CidrSet> bans);
+    std::vector<SessionSummary> sessions() const;
+    bool disconnect(std::string_view id, std::string_view reason);
 
   private:
     struct Impl;

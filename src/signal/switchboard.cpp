@@ -218,6 +218,58 @@ void Switchboard::close_all(unsigned short code, std::string_view reason) {
     }
 }
 
+size_t Switchboard::close_banned(const CidrSet& bans) {
+    size_t closed = 0;
+    for (auto& [id, session] : sessions_) {
+        auto ip = IpAddress::parse(session->ip);
+        if (session->state != Session::State::closing && ip && bans.contains(*ip)) {
+            retire(*session, "disconnected");
+            session->close(close_policy, "banned");
+            ++stats_.closed_banned;
+            ++closed;
+        }
+    }
+    return closed;
+}
+
+bool Switchboard::disconnect(std::string_view id_text, std::string_view reason) {
+    for (auto& [id, session] : sessions_) {
+        if (session->id_text == id_text && session->state != Session::State::closing) {
+            retire(*session, "disconnected");
+            session->close(close_policy, reason);
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<SessionSummary> Switchboard::summaries() const {
+    std::vector<SessionSummary> out;
+    out.reserve(sessions_.size());
+    for (const auto& [id, session] : sessions_) {
+        const Session& s = *session;
+        if (s.state == Session::State::closing) {
+            continue;
+        }
+        SessionSummary summary;
+        summary.id = s.id_text;
+        summary.ip = s.ip;
+        summary.state = s.state == Session::State::paired    ? "paired"
+                        : s.state == Session::State::waiting ? "waiting"
+                                                             : "idle";
+        if (s.last_find) {
+            summary.mode = s.last_find->mode == matcher::ChatMode::video ? "video" : "text";
+        }
+        if (s.state == Session::State::paired) {
+            summary.partner = session_id_text(s.partner);
+        }
+        summary.since_unix =
+            std::chrono::duration_cast<std::chrono::seconds>(s.opened.time_since_epoch()).count();
+        out.push_back(std::move(summary));
+    }
+    return out;
+}
+
 // --- pairing ---
 
 Session* Switchboard::find(SessionId id) {
@@ -273,6 +325,18 @@ void Switchboard::on_match(const matcher::Match& match) {
 }
 
 void Switchboard::pair(Session& session, const matcher::Match& match) {
+    if (session.last_find) {
+        double waited =
+            std::chrono::duration<double, std::milli>(Clock::now() - session.last_find->since)
+                .count();
+        size_t bucket = 0;
+        while (bucket < std::size(match_latency_bounds_ms) &&
+               waited > match_latency_bounds_ms[bucket]) {
+            ++bucket;
+        }
+        ++stats_.match_latency[bucket];
+        stats_.match_latency_sum_ms += waited;
+    }
     session.state = Session::State::paired;
     session.partner = match.partner_of(session.id);
     session.partner_ip = match.ip_of(session.partner);
@@ -310,6 +374,7 @@ void Switchboard::to_partner(Session& session, matcher::Parcel::Kind kind, std::
         return;
     }
     if (!matcher_.is_local(session.partner)) {
+        ++stats_.messages_to_other_nodes;
         matcher_.send({.kind = kind, .from = session.id, .to = session.partner, .body = body});
         return;
     }

@@ -50,6 +50,11 @@ class Switchboard {
     // Closes idle sessions and forgets idle per-IP chat limits.
     void sweep(Clock::time_point now);
     void close_all(unsigned short code, std::string_view reason);
+    // Closes every session from a banned address; returns how many.
+    size_t close_banned(const CidrSet& bans);
+    // Closes one session by its id text; false when there is none.
+    bool disconnect(std::string_view id_text, std::string_view reason);
+    std::vector<SessionSummary> summaries() const;
 
     void reload(IceServers ice_servers, ChatFilter chat_filter, SwitchboardSettings settings);
 

@@ -1069,6 +1069,22 @@ TEST(RelaySocketPool, CapacityIsBoundedByThePortRangeAndTheWorkers) {
     EXPECT_EQ(RelaySocketPool::capacity_for(50000, 49999, 1), 0u);
 }
 
+// ===================== bans (the admin API's) =====================
+
+TEST_F(TurnServer, BanEndsTheClientsAllocationsAndRefusesItsAllocates) {
+    ASSERT_TRUE(is_success(server.allocate(first_client), stun::allocate));
+    auto bans = std::make_shared<CidrSet>();
+    bans->add(Cidr(IpAddress(first_client.client), 32));
+    server.worker().ban(bans);
+    EXPECT_EQ(server.allocation(first_client), nullptr);
+    EXPECT_EQ(server.counters().allocations_active, 0u);
+    EXPECT_EQ(server.shared().ledger.total(), 0u);
+    EXPECT_TRUE(is_error(server.allocate(first_client), stun::allocate, 403));
+    EXPECT_EQ(server.counters().banned_refused, 1u);
+    server.worker().ban(nullptr);  // lifted
+    EXPECT_TRUE(is_success(server.allocate(first_client), stun::allocate));
+}
+
 // ===================== lifetimes (RFC 8656 sections 7, 9, 12) =====================
 
 TEST_F(TurnServer, PermissionLastsThreeHundredSeconds) {
