@@ -393,7 +393,7 @@ AdminServer::Reply AdminServer::login(Request& r) {
     bool good =
         verify_password(account ? account->password_hash : decoy, *password) && account.has_value();
     if (!good) {
-        limiter_.failed(*name, now);
+        limiter_.failed(r.ip, *name, now);
         store_.audit(*name, "login-failed", r.ip);
         return Reply::error(401, "wrong name or password");
     }

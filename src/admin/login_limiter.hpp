@@ -8,9 +8,10 @@
 namespace turnpike::admin {
 
 // Guesses at POST /admin/login are slowed per address and stopped per
-// account: an address gets `per_address` attempts a minute; an account that
-// fails `lock_after` times in a row is locked for `lock_for` (a right
-// password does not get in meanwhile, so guessing on does not pay).
+// account: an address that fails `per_address` times within a minute is
+// refused for the rest of it; an account that fails `lock_after` times in a
+// row is locked for `lock_for` (a right password does not get in meanwhile,
+// so guessing on does not pay). Successful logins are not limited.
 class LoginLimiter {
   public:
     using Clock = std::chrono::steady_clock;
@@ -21,13 +22,13 @@ class LoginLimiter {
     enum class Verdict { allow, slow_down, locked };
 
     Verdict check(std::string_view ip, std::string_view account, Clock::time_point now);
-    void failed(std::string_view account, Clock::time_point now);
+    void failed(std::string_view ip, std::string_view account, Clock::time_point now);
     void succeeded(std::string_view account);
 
   private:
     struct Window {
         Clock::time_point start;
-        unsigned attempts = 0;
+        unsigned failures = 0;
     };
     struct Failures {
         unsigned in_a_row = 0;

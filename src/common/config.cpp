@@ -464,7 +464,7 @@ const std::vector<KeySpec>& schema() {
         {{"admin", "listen", "127.0.0.1:8081"},
          [](Config& c, std::string_view v) { return parse_listen(v, c.admin.listen); }},
         {{"admin", "token-ttl", "28800"},
-         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.admin.token_ttl; }, 60,
+         seconds_setter([](Config& c) -> std::chrono::seconds& { return c.admin.token_ttl; }, 1,
                         30 * 86400)},
         {{"store", "backend", "sqlite"},
          [](Config& c, std::string_view v) {
