@@ -137,6 +137,10 @@ void start_admin(Daemon& daemon) {
     admin::AdminHooks hooks;
     if (daemon.relay) {
         hooks.relay_stats = [&daemon] { return daemon.relay->stats(); };
+        hooks.allocations = [&daemon] { return daemon.relay->allocations(); };
+        hooks.kill_allocations = [&daemon](const SocketAddress& client) {
+            return daemon.relay->kill(client);
+        };
     }
     if (daemon.signal) {
         hooks.signal_stats = [&daemon] { return daemon.signal->stats(); };

@@ -311,8 +311,9 @@ AdminServer::Reply AdminServer::route(Request& r) {
     if (p[1] == "login" && p.size() == 2) {
         return r.method == "POST" ? login(r) : Reply::method_not_allowed("POST");
     }
-    static const std::set<std::string> known = {"logout",  "stats", "sessions", "bans",
-                                                "reports", "audit", "admins",   "quotas"};
+    static const std::set<std::string> known = {"logout",      "stats",  "sessions",
+                                                "allocations", "bans",   "reports",
+                                                "audit",       "admins", "quotas"};
     if (!known.contains(p[1])) {
         return Reply::error(404, "no such endpoint");
     }
@@ -333,6 +334,9 @@ AdminServer::Reply AdminServer::route(Request& r) {
     }
     if (p[1] == "sessions") {
         return sessions(r);
+    }
+    if (p[1] == "allocations" && p.size() == 2) {
+        return allocations(r);
     }
     if (p[1] == "bans") {
         return bans(r);
@@ -484,6 +488,45 @@ AdminServer::Reply AdminServer::sessions(Request& r) {
         return Reply::json(R"({"ok":true})");
     }
     return Reply::error(404, "no such endpoint");
+}
+
+AdminServer::Reply AdminServer::allocations(Request& r) {
+    if (!hooks_.allocations) {
+        return Reply::error(404, "this node runs no relay");
+    }
+    if (r.method == "DELETE") {
+        auto it = r.query.find("client");
+        auto client = it == r.query.end() ? std::nullopt : SocketAddress::parse(it->second);
+        if (!client) {
+            return Reply::error(400, "`client` must be the client's IP:PORT ([IPv6]:PORT)");
+        }
+        size_t ended = hooks_.kill_allocations(*client);
+        if (ended == 0) {
+            return Reply::error(404, "no allocation of that client");
+        }
+        store_.audit(r.account->name, "kill-allocation", client->to_string());
+        JsonWriter out;
+        out.begin_object().key("ended").value(static_cast<int64_t>(ended)).end_object();
+        return Reply::json(out.take());
+    }
+    if (r.method != "GET") {
+        return Reply::method_not_allowed("GET, DELETE");
+    }
+    auto all = hooks_.allocations();
+    Page page = r.page();
+    JsonWriter out;
+    out.begin_object().key("total").value(static_cast<int64_t>(all.size()));
+    out.key("allocations").begin_array();
+    for (int64_t i = page.offset;
+         i < static_cast<int64_t>(all.size()) && i < page.offset + page.limit; ++i) {
+        const auto& a = all[static_cast<size_t>(i)];
+        out.begin_object().key("client").value(a.client).key("relayed").value(a.relayed);
+        out.key("username").value(a.username).key("transport").value(a.transport);
+        out.key("expiresIn").value(a.expires_in);
+        out.key("permissions").value(static_cast<int64_t>(a.permissions));
+        out.key("channels").value(static_cast<int64_t>(a.channels)).end_object();
+    }
+    return Reply::json(out.end_array().end_object().take());
 }
 
 AdminServer::Reply AdminServer::bans(Request& r) {

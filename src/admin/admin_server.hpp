@@ -24,6 +24,8 @@ struct AdminHooks {
     std::function<signal::SignalStats()> signal_stats;
     std::function<std::vector<signal::SessionSummary>()> sessions;
     std::function<bool(std::string_view id)> disconnect;
+    std::function<std::vector<relay::AllocationSummary>()> allocations;
+    std::function<size_t(const SocketAddress& client)> kill_allocations;
     // Banned addresses now (nullptr: none), for the handshake and the relay.
     std::function<void(std::shared_ptr<const CidrSet>)> apply_bans;
     // Re-reads the config file as SIGHUP does; returns what went wrong.
@@ -63,6 +65,7 @@ class AdminServer {
 
     Reply stats();
     Reply sessions(Request& request);
+    Reply allocations(Request& request);
     Reply bans(Request& request);
     Reply reports(Request& request);
     Reply audit(Request& request);

@@ -1,5 +1,8 @@
 #include "relay/relay.hpp"
 
+#include <condition_variable>
+#include <mutex>
+
 #include <spdlog/spdlog.h>
 
 #include "relay/worker.hpp"
@@ -99,6 +102,54 @@ RelayStats Relay::stats() const {
         total.banned_refused += read(c.banned_refused);
     }
     return total;
+}
+
+namespace {
+
+// Answers from every worker, gathered under a lock (the control path, not
+// the packet path) until all have answered or the wait is over.
+template <typename Item>
+struct Gathering {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::vector<Item> items;
+    size_t missing = 0;
+
+    void add(std::vector<Item> more) {
+        std::lock_guard lock(mutex);
+        items.insert(items.end(), std::make_move_iterator(more.begin()),
+                     std::make_move_iterator(more.end()));
+        if (--missing == 0) {
+            done.notify_all();
+        }
+    }
+    std::vector<Item> wait(std::chrono::milliseconds limit) {
+        std::unique_lock lock(mutex);
+        done.wait_for(lock, limit, [this] { return missing == 0; });
+        return items;
+    }
+};
+
+}  // namespace
+
+std::vector<AllocationSummary> Relay::allocations(std::chrono::milliseconds wait) {
+    auto gathering = std::make_shared<Gathering<AllocationSummary>>();
+    gathering->missing = workers_.size();
+    for (auto& worker : workers_) {
+        worker->post([gathering](Worker& w) { gathering->add(w.allocation_summaries()); });
+    }
+    return gathering->wait(wait);
+}
+
+size_t Relay::kill(const SocketAddress& client, std::chrono::milliseconds wait) {
+    auto gathering = std::make_shared<Gathering<int>>();
+    gathering->missing = workers_.size();
+    for (auto& worker : workers_) {
+        worker->post([gathering, client](Worker& w) {
+            gathering->add(std::vector<int>(w.end_allocations_of(client), 1));
+        });
+    }
+    return gathering->wait(wait).size();
 }
 
 void Relay::set_bans(std::shared_ptr<const CidrSet> bans) {

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/cidr.hpp"
@@ -39,6 +41,18 @@ struct RelayStats {
     uint64_t banned_refused = 0;
 };
 
+// One live allocation as the admin API lists it.
+struct AllocationSummary {
+    std::string client;   // the client's address and port
+    std::string relayed;  // the relayed transport address given to the client
+    std::string username;
+    std::string transport;   // of the client link: udp or tcp
+    int64_t expires_in = 0;  // seconds
+    size_t permissions = 0;
+    size_t channels = 0;
+    unsigned worker = 0;
+};
+
 class Worker;
 struct RelayShared;
 
@@ -62,6 +76,14 @@ class Relay {
     // get 403, and their allocations end on each worker's next turn of its
     // loop. nullptr: nobody is banned.
     void set_bans(std::shared_ptr<const CidrSet> bans);
+    // Every worker's allocations, asked for between their batches; waits at
+    // most `wait` for the answers (a worker that does not answer in time is
+    // left out).
+    std::vector<AllocationSummary> allocations(
+        std::chrono::milliseconds wait = std::chrono::milliseconds(1000));
+    // Ends the allocations of `client` (address and port); how many.
+    size_t kill(const SocketAddress& client,
+                std::chrono::milliseconds wait = std::chrono::milliseconds(1000));
 
   private:
     Config config_;

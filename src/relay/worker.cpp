@@ -342,15 +342,46 @@ void Worker::forget(int fd) {
 
 void Worker::ban(std::shared_ptr<const CidrSet> bans) {
     turn_.banned = std::move(bans);
+    end_allocations_where([this](const FiveTuple& tuple) { return turn_.is_banned(tuple.client); });
+}
+
+size_t Worker::end_allocations_where(const std::function<bool(const FiveTuple&)>& doomed) {
+    size_t ended = 0;
     for (auto it = turn_.allocations.begin(); it != turn_.allocations.end();) {
         auto next = std::next(it);
-        if (turn_.is_banned(it->second->link().client)) {
+        if (doomed(it->first)) {
             bump(counters_.allocations_expired);
             drop(counters_.allocations_active);
             turn_.remove(it->first);
+            ++ended;
         }
         it = next;
     }
+    return ended;
+}
+
+std::vector<AllocationSummary> Worker::allocation_summaries() const {
+    std::vector<AllocationSummary> out;
+    out.reserve(turn_.allocations.size());
+    for (const auto& [tuple, allocation] : turn_.allocations) {
+        const Allocation& a = *allocation;
+        out.push_back(
+            {.client = a.link().client.to_string(),
+             .relayed = a.reported().to_string(),
+             .username = a.username(),
+             .transport = a.link().is_udp() ? "udp" : "tcp",
+             .expires_in =
+                 std::chrono::duration_cast<std::chrono::seconds>(a.expires - Clock::now()).count(),
+             .permissions = a.permission_count(),
+             .channels = a.channel_count(),
+             .worker = index_});
+    }
+    return out;
+}
+
+size_t Worker::end_allocations_of(const SocketAddress& client) {
+    return end_allocations_where(
+        [&client](const FiveTuple& tuple) { return tuple.client == client; });
 }
 
 void Worker::recycle(std::unique_ptr<RelaySocket> socket) {

@@ -15,6 +15,7 @@
 #include "relay/event_source.hpp"
 #include "relay/outbox.hpp"
 #include "relay/quota.hpp"
+#include "relay/relay.hpp"
 #include "relay/relay_socket_pool.hpp"
 #include "relay/stun_server.hpp"
 #include "relay/turn_state.hpp"
@@ -59,6 +60,9 @@ class Worker {
     void apply(std::shared_ptr<const TurnSettings> settings);
     // New bans: allocations of banned clients end now.
     void ban(std::shared_ptr<const CidrSet> bans);
+    std::vector<AllocationSummary> allocation_summaries() const;
+    size_t end_allocations_of(const SocketAddress& client);
+    size_t end_allocations_where(const std::function<bool(const FiveTuple&)>& doomed);
     // Once a second from the worker's timer: ends what is due at `now`
     // (allocations, permissions, channels, reservations, idle TCP streams).
     void housekeeping(Clock::time_point now);

@@ -120,6 +120,7 @@ token-ttl = 3
 
     def test_every_endpoint_needs_a_token(self):
         for method, path in (("GET", "/admin/stats"), ("GET", "/admin/sessions"),
+                             ("GET", "/admin/allocations"),
                              ("GET", "/admin/bans"), ("POST", "/admin/bans"),
                              ("GET", "/admin/reports"), ("GET", "/admin/audit"),
                              ("GET", "/admin/admins"), ("GET", "/admin/quotas"),
@@ -262,6 +263,30 @@ token-ttl = 3
         for ban_id in ids:
             self.unban(ban_id)
         self.assertEqual(self.http.json("DELETE", f"/admin/bans/{ids[0]}", token=root)[0], 404)
+
+    def test_allocations_are_listed_and_can_be_killed(self):
+        client = TurnClient(("127.0.0.1", self.turn_port), "alice", "alice-password",
+                            local=("127.0.0.55", 0))
+        self.assertTrue(client.allocate().is_success)
+        address = f"{client.local[0]}:{client.local[1]}"
+        root = self.root()
+        _, listed = self.http.json("GET", "/admin/allocations?limit=500", token=root)
+        mine = next(a for a in listed["allocations"] if a["client"] == address)
+        self.assertEqual(mine["username"], "alice")
+        self.assertEqual(mine["transport"], "udp")
+        self.assertGreater(mine["expiresIn"], 500)
+        status, reply = self.http.json("DELETE", f"/admin/allocations?client={address}",
+                                       token=root)
+        self.assertEqual((status, reply), (200, {"ended": 1}))
+        self.assertEqual(client.refresh(600).error_code, 437)
+        self.assertEqual(self.http.json("DELETE", f"/admin/allocations?client={address}",
+                                        token=root)[0], 404)
+        self.assertEqual(self.http.json("DELETE", "/admin/allocations?client=nonsense",
+                                        token=root)[0], 400)
+        _, audit = self.http.json("GET", "/admin/audit", token=root)
+        self.assertIn(("kill-allocation", address),
+                      [(e["action"], e["detail"]) for e in audit["entries"]])
+        client.close()
 
     # --- sessions and reports ---
 
