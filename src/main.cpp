@@ -19,6 +19,7 @@
 
 #include "admin/admin_server.hpp"
 #include "admin/password.hpp"
+#include "admin/redis_store.hpp"
 #include "admin/sqlite_store.hpp"
 #include "build_config.hpp"
 #include "common/config.hpp"
@@ -121,9 +122,10 @@ void start_signal(Daemon& daemon) {
 // The durable store [store] names. The default file lives in the state
 // directory, made here if missing (0700: it holds password hashes).
 std::unique_ptr<admin::Store> open_store(const Config& config) {
-    if (config.store.backend != StoreBackend::sqlite) {
-        throw std::runtime_error(fmt::format(
-            "{}: [store] backend: redis is not available in this build yet", config.source));
+    if (config.store.backend == StoreBackend::redis) {
+        // The cluster's Redis: [matcher] redis-url, checked when the config loaded.
+        return std::make_unique<admin::RedisStore>(
+            std::get<RedisEndpoint>(parse_redis_url(config.matcher.redis_url)));
     }
     if (config.store.path.empty()) {
         g_mkdir_with_parents(config.server.state_dir.c_str(), 0700);

@@ -148,8 +148,10 @@ AdminServer::AdminServer(const Config& config, Store& store, AdminHooks hooks)
 }
 
 AdminServer::~AdminServer() {
-    if (ban_timer_ != 0) {
-        g_source_remove(ban_timer_);
+    for (guint source : {ban_timer_, ban_poll_}) {
+        if (source != 0) {
+            g_source_remove(source);
+        }
     }
     soup_server_disconnect(server_);
     g_object_unref(server_);
@@ -186,27 +188,43 @@ void AdminServer::start() {
             "superadmin` (password on stdin)");
     }
     apply_bans();
+    if (store_.shared()) {
+        ban_poll_ = g_timeout_add_seconds(1, &AdminServer::on_ban_poll, this);
+    }
 }
 
 // --- bans reach the handshake and the relay ---
 
+// Another node may have banned or lifted: looked for once a second.
+gboolean AdminServer::on_ban_poll(gpointer self) {
+    try {
+        static_cast<AdminServer*>(self)->apply_bans();
+    } catch (const std::exception& e) {
+        spdlog::warn("admin: cannot read bans from the store: {}", e.what());
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 void AdminServer::apply_bans() {
     int64_t now = unix_now();
     auto set = std::make_shared<CidrSet>();
+    std::string fingerprint;
     for (int64_t offset = 0;; offset += 500) {
         auto page = store_.bans(now, {offset, 500});
         for (const auto& ban : page) {
             if (auto cidr = Cidr::try_parse(ban.cidr)) {
                 set->add(*cidr);
+                fingerprint += fmt::format("{} ", ban.id);
             }
         }
         if (page.size() < 500) {
             break;
         }
     }
-    if (hooks_.apply_bans) {
+    if (hooks_.apply_bans && fingerprint != applied_bans_) {
         hooks_.apply_bans(set->empty() ? nullptr : std::shared_ptr<const CidrSet>(set));
     }
+    applied_bans_ = std::move(fingerprint);
     if (ban_timer_ != 0) {
         g_source_remove(ban_timer_);
         ban_timer_ = 0;

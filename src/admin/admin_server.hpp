@@ -59,6 +59,7 @@ class AdminServer {
     static void on_early(SoupServer*, SoupServerMessage* message, const char* path,
                          GHashTable* query, gpointer self);
     static gboolean on_ban_expiry(gpointer self);
+    static gboolean on_ban_poll(gpointer self);
     Reply route(Request& request);
     Reply login(Request& request);
     std::optional<AdminAccount> authenticate(Request& request);
@@ -77,6 +78,8 @@ class AdminServer {
     SoupServer* server_ = nullptr;
     LoginLimiter limiter_;
     guint ban_timer_ = 0;
+    guint ban_poll_ = 0;        // a shared store: bans made on other nodes
+    std::string applied_bans_;  // what apply_bans() handed on last, to skip repeats
 };
 
 }  // namespace turnpike::admin

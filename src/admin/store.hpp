@@ -88,6 +88,10 @@ class Store : public signal::ReportStore {
     virtual void audit(std::string_view admin, std::string_view action,
                        std::string_view detail) = 0;
     virtual std::vector<AuditEntry> audit_log(Page page) const = 0;
+
+    // Whether other nodes share these records (then bans made elsewhere
+    // must be picked up by polling).
+    virtual bool shared() const { return false; }
 };
 
 }  // namespace turnpike::admin

@@ -463,5 +463,72 @@ listen = 127.0.0.1:{ports[2]}
             server.dir.cleanup()
 
 
+class ClusterStore(unittest.TestCase):
+    """Two nodes with [store] backend = redis on one real redis-server."""
+
+    def test_a_ban_made_on_one_node_bites_on_all(self):
+        redis_port = free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind",
+                                  "127.0.0.1", "--save", "", "--appendonly", "no"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        nodes = []
+        try:
+            deadline = time.monotonic() + 10
+            while subprocess.run(["redis-cli", "-p", str(redis_port), "ping"],
+                                 capture_output=True, text=True).stdout.strip() != "PONG":
+                self.assertLess(time.monotonic(), deadline, "redis-server did not start")
+                time.sleep(0.05)
+            for _ in range(2):
+                ports = [free_port() for _ in range(3)]
+                node = Turnpike("")
+                node.write_config(f"""[server]
+roles = relay,signal,admin
+state-dir = {node.dir.name}
+[relay]
+listen = 127.0.0.1:{ports[0]}
+threads = 1
+[signal]
+listen = 127.0.0.1:{ports[1]}
+[admin]
+listen = 127.0.0.1:{ports[2]}
+[matcher]
+backend = redis
+redis-url = redis://127.0.0.1:{redis_port}/0
+[store]
+backend = redis
+""")
+                node.ports = ports
+                nodes.append(node)
+            # One account, made through the first node's config, logs in on both.
+            self.assertEqual(add_user(nodes[0].config_path, "root", "superadmin",
+                                      ROOT_PASSWORD).returncode, 0)
+            for node in nodes:
+                node.start()
+            one, two = Http(nodes[0].ports[2]), Http(nodes[1].ports[2])
+            token_two = two.login("root", ROOT_PASSWORD)
+            WebSocket(nodes[1].ports[1], "127.0.0.121").close()
+            status, ban = one.json("POST", "/admin/bans",
+                                   {"cidr": "127.0.0.121", "reason": "everywhere"},
+                                   one.login("root", ROOT_PASSWORD))
+            self.assertEqual(status, 201)
+            time.sleep(1.5)  # the other node reads the bans once a second
+            with self.assertRaises(HandshakeRefused):
+                WebSocket(nodes[1].ports[1], "127.0.0.121")
+            _, listed = two.json("GET", "/admin/bans", token=token_two)
+            self.assertIn(ban["id"], [b["id"] for b in listed["bans"]])
+            self.assertEqual(two.json("DELETE", f"/admin/bans/{ban['id']}",
+                                      token=token_two)[0], 200)
+            time.sleep(1.5)
+            WebSocket(nodes[0].ports[1], "127.0.0.121").close()
+            _, audit = one.json("GET", "/admin/audit", token=one.login("root", ROOT_PASSWORD))
+            self.assertIn("unban", [e["action"] for e in audit["entries"]])
+        finally:
+            for node in nodes:
+                node.stop()
+                node.dir.cleanup()
+            redis.kill()
+            redis.wait()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
