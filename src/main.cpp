@@ -159,6 +159,14 @@ void start_admin(Daemon& daemon) {
             daemon.relay->set_bans(bans);
         }
     };
+    if (daemon.matcher) {
+        hooks.ip_blocks = [&daemon](matcher::Matcher::IpBlocksHandler done) {
+            daemon.matcher->ip_blocks(std::move(done));
+        };
+        hooks.unblock_ips = [&daemon](std::string_view a, std::string_view b) {
+            daemon.matcher->unblock_ips(a, b);
+        };
+    }
     hooks.reload = [&daemon] { return reload(daemon); };
     hooks.quotas = [&daemon] { return daemon.config.quotas; };
     daemon.admin = std::make_unique<admin::AdminServer>(daemon.config, *daemon.store, hooks);

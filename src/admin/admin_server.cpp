@@ -288,6 +288,9 @@ void AdminServer::on_request(SoupServer*, SoupServerMessage* message, const char
             request.bearer = std::string(auth + 7);
         }
         try {
+            if (server.list_blocks_later(request, message)) {
+                return;
+            }
             reply = server.route(request);
         } catch (const std::exception& e) {
             spdlog::error("admin: {} {}: {}", request.method, path, e.what());
@@ -328,6 +331,13 @@ AdminServer::Reply AdminServer::route(Request& r) {
     }
     if (p[1] == "login" && p.size() == 2) {
         return r.method == "POST" ? login(r) : Reply::method_not_allowed("POST");
+    }
+    if (p[1] == "blocks" && p.size() == 2) {
+        r.account = authenticate(r);
+        if (!r.account) {
+            return Reply::error(401, "a valid bearer token is needed: POST /admin/login");
+        }
+        return blocks(r);
     }
     static const std::set<std::string> known = {"logout",      "stats",  "sessions",
                                                 "allocations", "bans",   "reports",
@@ -545,6 +555,67 @@ AdminServer::Reply AdminServer::allocations(Request& r) {
         out.key("channels").value(static_cast<int64_t>(a.channels)).end_object();
     }
     return Reply::json(out.end_array().end_object().take());
+}
+
+bool AdminServer::list_blocks_later(Request& r, SoupServerMessage* message) {
+    if (r.method != "GET" || r.path.size() != 2 || r.path[0] != "admin" || r.path[1] != "blocks" ||
+        !hooks_.ip_blocks) {
+        return false;
+    }
+    r.account = authenticate(r);
+    if (!r.account) {
+        return false;  // route() answers 401
+    }
+    Page page = r.page();
+    soup_server_message_pause(message);
+    g_object_ref(message);
+    // Captures no `this`: the answer may come after the server is gone.
+    hooks_.ip_blocks([message, page](std::optional<std::vector<matcher::IpBlock>> blocks) {
+        std::string body;
+        unsigned status = 200;
+        if (!blocks) {
+            status = 503;
+            body = R"({"error":"the matcher cannot be read now"})";
+        } else {
+            JsonWriter out;
+            out.begin_object().key("total").value(static_cast<int64_t>(blocks->size()));
+            out.key("blocks").begin_array();
+            for (int64_t i = page.offset;
+                 i < static_cast<int64_t>(blocks->size()) && i < page.offset + page.limit; ++i) {
+                const auto& b = (*blocks)[static_cast<size_t>(i)];
+                out.begin_object().key("a").value(b.ip_a).key("b").value(b.ip_b);
+                out.key("expires").value(b.expires_unix).end_object();
+            }
+            body = out.end_array().end_object().take();
+        }
+        soup_message_headers_replace(soup_server_message_get_response_headers(message),
+                                     "Cache-Control", "no-store");
+        soup_server_message_set_status(message, status, nullptr);
+        soup_server_message_set_response(message, "application/json", SOUP_MEMORY_COPY, body.data(),
+                                         body.size());
+        soup_server_message_unpause(message);
+        g_object_unref(message);
+    });
+    return true;
+}
+
+// DELETE /admin/blocks?a=IP&b=IP lifts the block between two addresses.
+AdminServer::Reply AdminServer::blocks(Request& r) {
+    if (!hooks_.unblock_ips) {
+        return Reply::error(404, "this node runs no matcher");
+    }
+    if (r.method != "DELETE") {
+        return Reply::method_not_allowed("GET, DELETE");
+    }
+    auto a = r.query.find("a");
+    auto b = r.query.find("b");
+    if (a == r.query.end() || b == r.query.end() || !IpAddress::parse(a->second) ||
+        !IpAddress::parse(b->second)) {
+        return Reply::error(400, "`a` and `b` must be the two IP addresses");
+    }
+    hooks_.unblock_ips(a->second, b->second);
+    store_.audit(r.account->name, "unblock", fmt::format("{} {}", a->second, b->second));
+    return Reply::json(R"({"ok":true})");
 }
 
 AdminServer::Reply AdminServer::bans(Request& r) {

@@ -12,6 +12,7 @@
 #include "admin/store.hpp"
 #include "common/cidr.hpp"
 #include "common/config.hpp"
+#include "matcher/matcher.hpp"
 #include "relay/relay.hpp"
 #include "signal/signal_stats.hpp"
 
@@ -31,6 +32,9 @@ struct AdminHooks {
     // Re-reads the config file as SIGHUP does; returns what went wrong.
     std::function<std::optional<std::string>()> reload;
     std::function<QuotaSettings()> quotas;
+    // The matcher's IP blocks (users' `block`), perhaps answered later.
+    std::function<void(matcher::Matcher::IpBlocksHandler)> ip_blocks;
+    std::function<void(std::string_view a, std::string_view b)> unblock_ips;
 };
 
 // The admin HTTP API (docs/admin.md) and /metrics, on [admin] listen, on the
@@ -61,6 +65,10 @@ class AdminServer {
     static gboolean on_ban_expiry(gpointer self);
     static gboolean on_ban_poll(gpointer self);
     Reply route(Request& request);
+    // GET /admin/blocks answers when the matcher does: true when it took
+    // `message` over.
+    bool list_blocks_later(Request& request, SoupServerMessage* message);
+    Reply blocks(Request& request);
     Reply login(Request& request);
     std::optional<AdminAccount> authenticate(Request& request);
 

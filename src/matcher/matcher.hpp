@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,13 @@ struct Parcel {
     std::string body{};
 };
 
+// An IP-to-IP block in force (the admin API lists and lifts them).
+struct IpBlock {
+    std::string ip_a;  // the lower of the two, as text
+    std::string ip_b;
+    int64_t expires_unix = 0;
+};
+
 struct MatcherSettings {
     // How long a seeker with interests holds out for a partner sharing one.
     std::chrono::milliseconds interest_wait{5000};
@@ -108,6 +116,12 @@ class Matcher {
     // Moves seekers whose interest wait is over to "anyone", and expires IP
     // blocks. Call it about every 100 ms from the loop that owns the matcher.
     virtual void tick(Clock::time_point now) = 0;
+
+    // The IP blocks in force; `done` runs once, perhaps later (the Redis
+    // matcher asks its server), with nothing when they cannot be read.
+    using IpBlocksHandler = std::function<void(std::optional<std::vector<IpBlock>>)>;
+    virtual void ip_blocks(IpBlocksHandler done) = 0;
+    virtual void unblock_ips(std::string_view a, std::string_view b) = 0;
 
     // Whether enqueue() can work now (the Redis matcher needs its server).
     virtual bool available() const { return true; }

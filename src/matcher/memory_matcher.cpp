@@ -292,6 +292,36 @@ void MemoryMatcher::forget_blocks(SessionId id) {
     blocked_.erase(id);
 }
 
+void MemoryMatcher::ip_blocks(IpBlocksHandler done) {
+    // Block times are on the steady clock; the list speaks Unix time.
+    auto to_unix = [this](Clock::time_point at) {
+        auto wall = std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(at - now_);
+        return std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count();
+    };
+    std::vector<IpBlock> out;
+    for (const auto& [a, blocked] : ip_blocked_) {
+        for (const auto& [b, expires] : blocked) {
+            if (a < b && expires > now_) {
+                out.push_back({a, b, to_unix(expires)});
+            }
+        }
+    }
+    done(std::move(out));
+}
+
+void MemoryMatcher::unblock_ips(std::string_view a, std::string_view b) {
+    for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+        auto it = ip_blocked_.find(std::string(from));
+        if (it != ip_blocked_.end()) {
+            it->second.erase(std::string(to));
+            if (it->second.empty()) {
+                ip_blocked_.erase(it);
+            }
+        }
+    }
+}
+
 void MemoryMatcher::block_ips(const std::string& a, const std::string& b) {
     auto expires = now_ + settings_.ip_block_ttl;
     ip_blocked_[a][b] = expires;

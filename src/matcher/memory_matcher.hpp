@@ -32,6 +32,8 @@ class MemoryMatcher final : public Matcher {
     void block(SessionId who, SessionId whom, std::string_view ip_who,
                std::string_view ip_whom) override;
     void tick(Clock::time_point now) override;
+    void ip_blocks(IpBlocksHandler done) override;
+    void unblock_ips(std::string_view a, std::string_view b) override;
 
     size_t waiting() const { return waiting_.size(); }
     size_t paired() const { return partner_.size(); }

@@ -20,6 +20,11 @@ std::string key(std::string_view name) {
     return fmt::format("{}{}", key_prefix, name);
 }
 
+const std::string& ip_blocks_key() {
+    static const std::string k = key("ip-blocks");
+    return k;
+}
+
 std::string id_text(SessionId id) {
     return fmt::format("{:016x}", static_cast<uint64_t>(id));
 }
@@ -327,6 +332,38 @@ void RedisMatcher::block(SessionId who, SessionId whom, std::string_view ip_who,
     auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.ip_block_ttl);
     run({"block", id_text(who), id_text(whom), ip_who, ip_whom, std::to_string(ttl.count())},
         node_text_, nullptr);
+}
+
+void RedisMatcher::ip_blocks(IpBlocksHandler done) {
+    std::string_view argv[] = {"HGETALL", ip_blocks_key()};
+    int64_t now_ms = wall_ms(Clock::now());
+    bool sent = commands_.command(argv, [done, now_ms](redisReply* reply) {
+        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
+            done(std::nullopt);
+            return;
+        }
+        std::vector<IpBlock> out;
+        for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+            auto pair = fields(str(reply->element[i]), 1);
+            int64_t expires_ms = 0;
+            auto value = str(reply->element[i + 1]);
+            std::from_chars(value.data(), value.data() + value.size(), expires_ms);
+            if (pair.size() == 2 && expires_ms > now_ms) {
+                out.push_back({std::string(pair[0]), std::string(pair[1]), expires_ms / 1000});
+            }
+        }
+        done(std::move(out));
+    });
+    if (!sent) {
+        done(std::nullopt);
+    }
+}
+
+void RedisMatcher::unblock_ips(std::string_view a, std::string_view b) {
+    // The script's field: the two addresses in byte order, tab between.
+    std::string pair = a < b ? fmt::format("{}\t{}", a, b) : fmt::format("{}\t{}", b, a);
+    std::string_view argv[] = {"HDEL", ip_blocks_key(), pair};
+    commands_.command(argv, nullptr);
 }
 
 void RedisMatcher::send(const Parcel& parcel) {

@@ -48,6 +48,8 @@ class RedisMatcher final : public Matcher {
     void block(SessionId who, SessionId whom, std::string_view ip_who,
                std::string_view ip_whom) override;
     void tick(Clock::time_point now) override;
+    void ip_blocks(IpBlocksHandler done) override;
+    void unblock_ips(std::string_view a, std::string_view b) override;
     bool available() const override { return commands_.ready(); }
     void send(const Parcel& parcel) override;
     void on_parcel(ParcelHandler handler) override { parcel_handler_ = std::move(handler); }

@@ -330,6 +330,49 @@ token-ttl = 3
         a.close()
         b.close()
 
+    def test_users_ip_blocks_are_listed_and_can_be_lifted(self):
+        a, b, _ = self.pair("127.0.0.131", "127.0.0.132")
+        a.send({"type": "block"})
+        b.next("partner_left")
+        a.close()
+        b.close()
+        root = self.root()
+        status, listed = self.http.json("GET", "/admin/blocks?limit=500", token=root)
+        self.assertEqual(status, 200)
+        pairs = [(x["a"], x["b"]) for x in listed["blocks"]]
+        self.assertIn(("127.0.0.131", "127.0.0.132"), pairs)
+        entry = next(x for x in listed["blocks"] if x["a"] == "127.0.0.131")
+        self.assertGreater(entry["expires"], time.time() + 3600)
+        # Blocked: new sessions from the two addresses are not paired...
+        c = WebSocket(self.signal_port, "127.0.0.131")
+        d = WebSocket(self.signal_port, "127.0.0.132")
+        c.next("hello"), d.next("hello")
+        c.send({"type": "find", "mode": "text", "lang": "zz-blocks"})
+        c.next("waiting")
+        d.send({"type": "find", "mode": "text", "lang": "zz-blocks"})
+        d.next("waiting")
+        d.sock.settimeout(0.5)
+        with self.assertRaises(TimeoutError):
+            d.next("matched")
+        d.sock.settimeout(5)
+        c.send({"type": "leave"}), d.send({"type": "leave"})
+        time.sleep(0.2)
+        status, _ = self.http.json(
+            "DELETE", "/admin/blocks?a=127.0.0.132&b=127.0.0.131", token=root)
+        self.assertEqual(status, 200)
+        _, listed = self.http.json("GET", "/admin/blocks?limit=500", token=root)
+        self.assertNotIn(("127.0.0.131", "127.0.0.132"),
+                         [(x["a"], x["b"]) for x in listed["blocks"]])
+        # ...until the block is lifted.
+        c.send({"type": "find", "mode": "text", "lang": "zz-blocks"})
+        c.next("waiting")
+        d.send({"type": "find", "mode": "text", "lang": "zz-blocks"})
+        d.next("matched")
+        self.assertEqual(self.http.json("DELETE", "/admin/blocks?a=x&b=y", token=root)[0], 400)
+        self.assertEqual(self.http.json("GET", "/admin/blocks")[0], 401)
+        c.close()
+        d.close()
+
     def test_live_sessions_are_listed_and_can_be_disconnected(self):
         a, b, b_id = self.pair("127.0.0.81", "127.0.0.82")
         root = self.root()

@@ -327,6 +327,25 @@ TYPED_TEST_P(MatcherContract, IpBlockExpires) {
     this->expect_only_pair(5, 6);
 }
 
+TYPED_TEST_P(MatcherContract, IpBlocksAreListedAndCanBeLifted) {
+    this->block(1, 2, "198.51.100.2", "192.0.2.1");
+    std::optional<std::vector<IpBlock>> listed;
+    this->matcher_->ip_blocks([&](auto blocks) { listed = std::move(blocks); });
+    TypeParam::settle(*this->matcher_);
+    ASSERT_TRUE(listed.has_value());
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ((*listed)[0].ip_a, "192.0.2.1");
+    EXPECT_EQ((*listed)[0].ip_b, "198.51.100.2");
+    EXPECT_GT((*listed)[0].expires_unix, 0);
+    this->matcher_->unblock_ips("198.51.100.2", "192.0.2.1");
+    TypeParam::settle(*this->matcher_);
+    this->close(1);
+    this->close(2);
+    this->find(3, {.ip = "192.0.2.1"});
+    this->find(4, {.ip = "198.51.100.2"});
+    this->expect_only_pair(3, 4);
+}
+
 TYPED_TEST_P(MatcherContract, BlockWithinOneAddressBlocksOnlyTheSessions) {
     this->block(1, 2, "203.0.113.9", "203.0.113.9");
     this->find(1, {.ip = "203.0.113.9"});
@@ -494,7 +513,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     InterestWaitIsConfigurable, NoInterestWaitMeansAnyoneAtOnce,
     CommonListsTheSharedInterestsSorted, CommonIsEmptyWithoutSharedInterests,
     SessionBlockHoldsBothWays, BlockOutlivesThePair, IpBlockHoldsForNewSessionsBothWays,
-    IpBlockExpires, BlockWithinOneAddressBlocksOnlyTheSessions,
+    IpBlockExpires, IpBlocksAreListedAndCanBeLifted, BlockWithinOneAddressBlocksOnlyTheSessions,
     NotPairedAgainWithThePartnerJustLeft, PairedAgainOnceBothHadAnotherPartner,
     LeaveRemovesFromTheQueueAtOnce, CloseRemovesFromTheQueue, LeaveFreesThePartner,
     LeaveOfAnIdleSessionIsHarmless, EnqueueTwiceIsIgnored,
