@@ -18,20 +18,6 @@ std::string hex(const unsigned char* bytes, size_t length) {
 
 }  // namespace
 
-std::string_view to_string(Role role) {
-    return role == Role::superadmin ? "superadmin" : "moderator";
-}
-
-std::optional<Role> parse_role(std::string_view text) {
-    if (text == "superadmin") {
-        return Role::superadmin;
-    }
-    if (text == "moderator") {
-        return Role::moderator;
-    }
-    return std::nullopt;
-}
-
 void init_crypto() {
     if (sodium_init() < 0) {
         throw std::runtime_error("libsodium failed to initialise");

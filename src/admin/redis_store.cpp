@@ -385,14 +385,6 @@ std::vector<StoredReport> RedisStore::reports(bool open_only, Page page) const {
             std::make_move_iterator(chosen.begin() + static_cast<long>(last))};
 }
 
-std::vector<signal::Report> RedisStore::recent(size_t limit) const {
-    std::vector<signal::Report> out;
-    for (auto& r : reports(false, {0, static_cast<int64_t>(limit)})) {
-        out.push_back(std::move(r.report));
-    }
-    return out;
-}
-
 size_t RedisStore::size() const {
     return static_cast<size_t>(command({"HLEN", key("reports")}).integer());
 }

@@ -352,14 +352,6 @@ std::vector<StoredReport> SqliteStore::reports(bool open_only, Page page) const 
     return out;
 }
 
-std::vector<signal::Report> SqliteStore::recent(size_t limit) const {
-    std::vector<signal::Report> out;
-    for (auto& r : reports(false, {0, static_cast<int64_t>(limit)})) {
-        out.push_back(std::move(r.report));
-    }
-    return out;
-}
-
 size_t SqliteStore::size() const {
     Statement s(db_, "SELECT COUNT(*) FROM reports");
     s.step();

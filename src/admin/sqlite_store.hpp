@@ -39,7 +39,6 @@ class SqliteStore final : public Store {
     std::optional<int64_t> next_ban_expiry(int64_t now_unix) const override;
 
     void add(signal::Report report) override;
-    std::vector<signal::Report> recent(size_t limit) const override;
     size_t size() const override;
     std::vector<StoredReport> reports(bool open_only, Page page) const override;
     bool resolve_report(int64_t id, std::string_view by, std::string_view resolution,

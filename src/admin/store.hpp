@@ -79,8 +79,9 @@ class Store : public signal::ReportStore {
                                   Page page) const = 0;  // live ones, newest first
     virtual std::optional<int64_t> next_ban_expiry(int64_t now_unix) const = 0;
 
-    // Reports (add() comes from signal::ReportStore).
+    // Reports (add() and size() come from signal::ReportStore).
     virtual std::vector<StoredReport> reports(bool open_only, Page page) const = 0;
+    std::vector<signal::Report> recent(size_t limit) const final;
     virtual bool resolve_report(int64_t id, std::string_view by, std::string_view resolution,
                                 int64_t now_unix) = 0;
 

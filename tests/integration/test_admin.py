@@ -457,21 +457,29 @@ token-ttl = 3
         self.assertEqual(self.http.call("POST", "/metrics", raw=b"{}")[0], 405)
 
 
-class Persistence(unittest.TestCase):
-    def test_bans_reports_and_accounts_survive_sigkill(self):
-        ports = [free_port() for _ in range(3)]
-        server = Turnpike("")
-        server.write_config(f"""[server]
+def small_node(extra=""):
+    """A one-thread node with all three roles on free ports; `ports` is
+    [relay, signal, admin]."""
+    node = Turnpike("")
+    node.ports = [free_port() for _ in range(3)]
+    node.write_config(f"""[server]
 roles = relay,signal,admin
-state-dir = {server.dir.name}
+state-dir = {node.dir.name}
 [relay]
-listen = 127.0.0.1:{ports[0]}
+listen = 127.0.0.1:{node.ports[0]}
 threads = 1
 [signal]
-listen = 127.0.0.1:{ports[1]}
+listen = 127.0.0.1:{node.ports[1]}
 [admin]
-listen = 127.0.0.1:{ports[2]}
-""")
+listen = 127.0.0.1:{node.ports[2]}
+{extra}""")
+    return node
+
+
+class Persistence(unittest.TestCase):
+    def test_bans_reports_and_accounts_survive_sigkill(self):
+        server = small_node()
+        ports = server.ports
         self.assertEqual(add_user(server.config_path, "root", "superadmin",
                                   ROOT_PASSWORD).returncode, 0)
         try:
@@ -522,26 +530,12 @@ class ClusterStore(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, "redis-server did not start")
                 time.sleep(0.05)
             for _ in range(2):
-                ports = [free_port() for _ in range(3)]
-                node = Turnpike("")
-                node.write_config(f"""[server]
-roles = relay,signal,admin
-state-dir = {node.dir.name}
-[relay]
-listen = 127.0.0.1:{ports[0]}
-threads = 1
-[signal]
-listen = 127.0.0.1:{ports[1]}
-[admin]
-listen = 127.0.0.1:{ports[2]}
-[matcher]
+                nodes.append(small_node(f"""[matcher]
 backend = redis
 redis-url = redis://127.0.0.1:{redis_port}/0
 [store]
 backend = redis
-""")
-                node.ports = ports
-                nodes.append(node)
+"""))
             # One account, made through the first node's config, logs in on both.
             self.assertEqual(add_user(nodes[0].config_path, "root", "superadmin",
                                       ROOT_PASSWORD).returncode, 0)
