@@ -15,7 +15,7 @@
 //               send time, so every round trip gives a latency (p50/p99); what
 //               does not come back within the timeout is lost. Batched with
 //               sendmmsg/recvmmsg.
-//   alloc-rate  C allocation cycles at once, each on a fresh client socket:
+//   alloc-rate  C allocation cycles at once, each from a client address of its own:
 //               Allocate -> 401 -> Allocate with credentials -> Refresh with
 //               LIFETIME 0 (deleting it, so relay ports are not used up), for D
 //               seconds: allocations completed per second.
@@ -34,7 +34,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -525,6 +525,10 @@ struct EvpMdFree {
     void operator()(EVP_MD* md) const { EVP_MD_free(md); }
 };
 
+struct EvpMdContextFree {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+
 class Credentials {
   public:
     Credentials(std::string user, std::string password)
@@ -532,7 +536,7 @@ class Credentials {
           password_(std::move(password)),
           md5_(EVP_MD_fetch(nullptr, "MD5", nullptr)),
           sha1_(EVP_MD_fetch(nullptr, "SHA1", nullptr)) {
-        if (!md5_ || !sha1_) {
+        if (!md5_ || !sha1_ || !context_) {
             throw std::runtime_error("OpenSSL has no MD5 or SHA1");
         }
     }
@@ -555,21 +559,40 @@ class Credentials {
         return key_;
     }
 
+    // HMAC-SHA1 as RFC 2104 defines it, over the digest fetched once: OpenSSL
+    // 3's one-shot HMAC() looks SHA-1 up by name on every call, which made it
+    // the load generator's largest cost in alloc-rate mode.
     void hmac_sha1(std::span<const uint8_t, 16> key, std::span<const uint8_t> data,
                    uint8_t* out20) const {
-        unsigned length = 0;
-        if (HMAC(sha1_.get(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
-                 out20, &length) == nullptr ||
-            length != 20) {
-            throw std::runtime_error("HMAC-SHA1 failed");
+        std::array<uint8_t, 64> pad{};
+        std::array<uint8_t, 20> inner{};
+        for (size_t i = 0; i < pad.size(); ++i) {
+            pad[i] = static_cast<uint8_t>((i < key.size() ? key[i] : 0) ^ 0x36);
         }
+        digest(pad, data, inner.data());
+        for (size_t i = 0; i < pad.size(); ++i) {
+            pad[i] = static_cast<uint8_t>((i < key.size() ? key[i] : 0) ^ 0x5c);
+        }
+        digest(pad, inner, out20);
     }
 
   private:
+    void digest(std::span<const uint8_t> first, std::span<const uint8_t> second,
+                uint8_t* out20) const {
+        unsigned length = 0;
+        if (EVP_DigestInit_ex(context_.get(), sha1_.get(), nullptr) != 1 ||
+            EVP_DigestUpdate(context_.get(), first.data(), first.size()) != 1 ||
+            EVP_DigestUpdate(context_.get(), second.data(), second.size()) != 1 ||
+            EVP_DigestFinal_ex(context_.get(), out20, &length) != 1 || length != 20) {
+            throw std::runtime_error("SHA-1 failed");
+        }
+    }
+
     std::string user_;
     std::string password_;
     std::unique_ptr<EVP_MD, EvpMdFree> md5_;
     std::unique_ptr<EVP_MD, EvpMdFree> sha1_;
+    std::unique_ptr<EVP_MD_CTX, EvpMdContextFree> context_{EVP_MD_CTX_new()};
     std::string key_realm_;
     std::array<uint8_t, 16> key_{};
     bool have_key_ = false;
@@ -750,9 +773,8 @@ bool in_flight(Step s) {
     return s != Step::fresh && s != Step::ready && s != Step::deleted && s != Step::failed;
 }
 
-// What a session does once allocated: bind a channel for relaying, hold, or
-// delete at once (alloc-rate).
-enum class Plan { relay, hold, cycle };
+// What a session does once allocated: bind a channel for relaying, or hold.
+enum class Plan { relay, hold };
 
 struct Slot {
     int64_t sent_ns = 0;
@@ -787,7 +809,6 @@ struct ControlCounts {
     uint64_t retransmits = 0;
     uint64_t timeouts = 0;
     uint64_t allocated = 0;
-    uint64_t allocated_in_window = 0;
     uint64_t deleted = 0;
     uint64_t failed = 0;
     uint64_t stale_nonces = 0;
@@ -876,27 +897,6 @@ class Control {
         });
     }
 
-    // alloc-rate: allocation cycles on every session slot until end_ns, then
-    // waits (up to the setup timeout) for the cycles in flight to finish.
-    void cycle_until(int64_t end_ns) {
-        window_end_ns_ = end_ns;
-        std::vector<size_t> idle(sessions_.size());
-        for (size_t i = 0; i < idle.size(); ++i) {
-            idle[i] = idle.size() - 1 - i;
-        }
-        recycle_ = &idle;
-        pump(end_ns + seconds_ns(options_.setup_timeout), [&] {
-            if (idle.empty() || now_ >= end_ns) {
-                return false;
-            }
-            size_t i = idle.back();
-            idle.pop_back();
-            start(i);
-            return true;
-        });
-        recycle_ = nullptr;
-    }
-
     size_t count(Step step) const {
         return static_cast<size_t>(
             std::count_if(sessions_.begin(), sessions_.end(),
@@ -919,10 +919,6 @@ class Control {
                 if (!admit()) {
                     exhausted = true;
                 }
-            }
-            // A cycle may refill its slot later, so admission is retried.
-            if (recycle_ != nullptr) {
-                exhausted = now_ >= window_end_ns_;
             }
             if (exhausted && in_flight_ == 0) {
                 return true;
@@ -955,18 +951,6 @@ class Control {
     void start(size_t index) {
         Session& s = sessions_[index];
         s.fd = udp_socket(options_.server.family());
-        if (plan_ == Plan::cycle && options_.server.family() == AF_INET) {
-            // Each cycle from a new source address in 127.1.0.0/16: a closed
-            // socket's port comes back soon, and a server may still remember
-            // the 5-tuple of an allocation it just deleted (coturn answers 437).
-            uint32_t n = source_counter_++ % 62500;
-            std::array<uint8_t, 4> source{127, 1, static_cast<uint8_t>(n / 250),
-                                          static_cast<uint8_t>(n % 250 + 1)};
-            Endpoint local = Endpoint::from(AF_INET, source, 0);
-            if (bind(s.fd.get(), local.ptr(), local.length) != 0) {
-                fail_errno("bind to a 127.1.0.0/16 source address");
-            }
-        }
         if (connect(s.fd.get(), options_.server.ptr(), options_.server.length) != 0) {
             fail_errno(fmt::format("connect to {}", options_.server_text));
         }
@@ -1119,19 +1103,14 @@ class Control {
                 }
                 s.relayed = *relayed;
                 ++counts_.allocated;
-                if (now_ < window_end_ns_) {
-                    ++counts_.allocated_in_window;
-                }
                 counts_.allocate_latency.add(now_ - s.cycle_start_ns);
                 if (plan_ == Plan::relay) {
                     if (connect(s.peer_fd.get(), s.relayed.ptr(), s.relayed.length) != 0) {
                         fail_errno("connect peer socket to the relayed address");
                     }
                     send_request(s, Step::permission);
-                } else if (plan_ == Plan::hold) {
-                    finish(s, Step::ready);
                 } else {
-                    send_request(s, Step::remove);
+                    finish(s, Step::ready);
                 }
                 return;
             }
@@ -1196,14 +1175,10 @@ class Control {
     void finish(Session& s, Step step) {
         s.step = step;
         --in_flight_;
-        if (step == Step::failed || recycle_ != nullptr) {
+        if (step == Step::failed) {
             // A closed socket leaves the epoll set by itself.
             s.fd.reset();
             s.peer_fd.reset();
-        }
-        if (recycle_ != nullptr) {
-            s.step = Step::fresh;
-            recycle_->push_back(static_cast<size_t>(&s - sessions_.data()));
         }
     }
 
@@ -1216,9 +1191,363 @@ class Control {
     ControlCounts counts_;
     unsigned in_flight_ = 0;
     int64_t now_ = 0;
-    int64_t window_end_ns_ = 0;
-    std::vector<size_t>* recycle_ = nullptr;
-    uint32_t source_counter_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// alloc-rate: allocation cycles from many client addresses over one socket
+//
+// Each cycle comes from a client address of its own in 127.0.0.0/8, never
+// used twice in a run, so no server sees a 5-tuple again (a server may
+// remember the 5-tuple of an allocation it just deleted: coturn answers 437).
+// One wildcard socket carries every cycle: IP_PKTINFO picks each request's
+// source address and tells each answer's destination. Requests and answers go
+// in batches (sendmmsg/recvmmsg), as a server with many clients sees them, so
+// the load generator's own system calls do not set the rate.
+
+struct Cycle {
+    uint32_t source = 0;  // client address, host order
+    Step step = Step::fresh;
+    unsigned tries = 0;
+    unsigned stale = 0;
+    int64_t deadline_ns = 0;
+    int64_t rto_ns = 0;
+    int64_t start_ns = 0;
+    std::array<uint8_t, 12> transaction{};
+    std::vector<uint8_t> request;
+    std::string realm;
+    std::string nonce;
+};
+
+// The n-th client address: 127.1.0.1 up, skipping .0 and .255 in the last
+// byte; 254 * 256 * 254 of them before they wrap.
+uint32_t cycle_source(uint64_t n) {
+    auto x = static_cast<uint32_t>(1 + (n / (256 * 254)) % 254);
+    auto y = static_cast<uint32_t>((n / 254) % 256);
+    auto z = static_cast<uint32_t>(1 + n % 254);
+    return (127u << 24) | (x << 16) | (y << 8) | z;
+}
+
+class CycleDriver {
+  public:
+    CycleDriver(const Options& options, Credentials& credentials, uint64_t seed)
+        : options_(options),
+          credentials_(credentials),
+          rng_(seed),
+          fd_(udp_socket(AF_INET)),
+          cycles_(options.concurrency),
+          in_data_(batch) {
+        if (options.server.family() != AF_INET) {
+            throw std::invalid_argument(
+                "alloc-rate needs an IPv4 --server: its clients' addresses come from 127.0.0.0/8");
+        }
+        // Wildcard, so answers to every 127.x.y.z client address arrive here;
+        // answers to anything but a cycle's own address are dropped as stray.
+        Endpoint any = Endpoint::from(AF_INET, std::array<uint8_t, 4>{0, 0, 0, 0}, 0);
+        int on = 1;
+        if (setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) != 0 ||
+            bind(fd_.get(), any.ptr(), any.length) != 0) {
+            fail_errno("alloc-rate socket");
+        }
+        set_buffers(fd_.get(), 4 << 20);
+        for (size_t i = 0; i < batch; ++i) {
+            in_iov_[i] = {in_data_[i].data(), in_data_[i].size()};
+        }
+        for (size_t i = 0; i < cycles_.size(); ++i) {
+            idle_.push_back(cycles_.size() - 1 - i);
+        }
+    }
+
+    const ControlCounts& counts() const { return counts_; }
+    uint64_t allocated_in_window() const { return allocated_in_window_; }
+
+    // Runs cycles until end_ns, then lets the ones in flight finish (up to the
+    // setup timeout).
+    void run(int64_t end_ns) {
+        end_ns_ = end_ns;
+        int64_t drain_deadline = end_ns + static_cast<int64_t>(options_.setup_timeout * 1e9);
+        int64_t next_timer = 0;
+        while (true) {
+            now_ = now_ns();
+            while (now_ < end_ns && !idle_.empty()) {
+                size_t index = idle_.back();
+                idle_.pop_back();
+                start(index);
+            }
+            flush();
+            if ((now_ >= end_ns && in_flight_ == 0) || now_ >= drain_deadline) {
+                return;
+            }
+            if (now_ >= next_timer) {
+                check_timers();
+                flush();
+                next_timer = now_ + 10'000'000;
+            }
+            pollfd wait{fd_.get(), POLLIN, 0};
+            if (poll(&wait, 1, 5) < 0 && errno != EINTR) {
+                fail_errno("poll");
+            }
+            now_ = now_ns();
+            receive_all();
+        }
+    }
+
+  private:
+    static constexpr size_t batch = 64;
+    static constexpr size_t control_bytes = CMSG_SPACE(sizeof(in_pktinfo));
+
+    void start(size_t index) {
+        Cycle& c = cycles_[index];
+        c.source = cycle_source(next_source_++);
+        c.realm.clear();
+        c.nonce.clear();
+        c.stale = 0;
+        c.start_ns = now_;
+        ++in_flight_;
+        send_request(index, Step::allocate_unauth);
+    }
+
+    void send_request(size_t index, Step step) {
+        Cycle& c = cycles_[index];
+        c.step = step;
+        // The cycle's index leads the transaction ID, so an answer finds its
+        // cycle without a search; the rest is random.
+        store32(c.transaction.data(), static_cast<uint32_t>(index));
+        store64(c.transaction.data() + 4, rng_.next());
+        bool remove = step == Step::remove;
+        Builder b(c.request, message_type(remove ? method_refresh : method_allocate, class_request),
+                  c.transaction);
+        if (remove) {
+            b.add_u32(attr_lifetime, 0);
+        } else {
+            std::array<uint8_t, 4> transport{protocol_udp, 0, 0, 0};
+            b.add(attr_requested_transport, transport);
+            if (options_.lifetime != 0) {
+                b.add_u32(attr_lifetime, options_.lifetime);
+            }
+        }
+        if (step != Step::allocate_unauth) {
+            b.add_text(attr_username, credentials_.user());
+            b.add_text(attr_realm, c.realm);
+            b.add_text(attr_nonce, c.nonce);
+            b.add_integrity(credentials_, credentials_.key(c.realm));
+        }
+        b.add_fingerprint();
+        c.tries = 1;
+        c.rto_ns = int64_t{options_.rto_ms} * 1'000'000;
+        c.deadline_ns = now_ + c.rto_ns;
+        ++counts_.transactions;
+        queue(index);
+    }
+
+    void queue(size_t index) {
+        if (queued_ == batch) {
+            flush();
+        }
+        Cycle& c = cycles_[index];
+        out_iov_[queued_] = {c.request.data(), c.request.size()};
+        out_names_[queued_] = options_.server;
+        in_pktinfo info{};
+        info.ipi_spec_dst.s_addr = htonl(c.source);
+        msghdr& h = out_headers_[queued_].msg_hdr;
+        h = msghdr{};
+        h.msg_name = out_names_[queued_].ptr();
+        h.msg_namelen = out_names_[queued_].length;
+        h.msg_iov = &out_iov_[queued_];
+        h.msg_iovlen = 1;
+        h.msg_control = out_control_[queued_].data();
+        h.msg_controllen = control_bytes;
+        cmsghdr* cm = CMSG_FIRSTHDR(&h);
+        cm->cmsg_level = IPPROTO_IP;
+        cm->cmsg_type = IP_PKTINFO;
+        cm->cmsg_len = CMSG_LEN(sizeof(info));
+        std::memcpy(CMSG_DATA(cm), &info, sizeof(info));
+        ++queued_;
+    }
+
+    // A request the socket refuses (a full buffer) is simply lost: the timer
+    // retransmits it.
+    void flush() {
+        size_t at = 0;
+        while (at < queued_) {
+            int sent = sendmmsg(fd_.get(), out_headers_.data() + at,
+                                static_cast<unsigned>(queued_ - at), MSG_DONTWAIT);
+            if (sent <= 0) {
+                break;
+            }
+            at += static_cast<size_t>(sent);
+        }
+        queued_ = 0;
+    }
+
+    void receive_all() {
+        // Bounded, so timers and admission still run under a flood.
+        for (int round = 0; round < 16; ++round) {
+            for (size_t i = 0; i < batch; ++i) {
+                msghdr& h = in_headers_[i].msg_hdr;
+                h = msghdr{};
+                h.msg_iov = &in_iov_[i];
+                h.msg_iovlen = 1;
+                h.msg_control = in_control_[i].data();
+                h.msg_controllen = in_control_[i].size();
+            }
+            int n = recvmmsg(fd_.get(), in_headers_.data(), batch, MSG_DONTWAIT, nullptr);
+            if (n <= 0) {
+                return;
+            }
+            for (int i = 0; i < n; ++i) {
+                on_datagram({in_data_[i].data(), in_headers_[i].msg_len},
+                            destination(in_headers_[i].msg_hdr));
+            }
+            if (static_cast<size_t>(n) < batch) {
+                return;
+            }
+        }
+    }
+
+    static uint32_t destination(const msghdr& h) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
+             c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                in_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+                return ntohl(info.ipi_addr.s_addr);
+            }
+        }
+        return 0;
+    }
+
+    void on_datagram(std::span<const uint8_t> datagram, uint32_t to) {
+        auto message = Message::parse(datagram);
+        if (!message) {
+            ++counts_.stray;
+            return;
+        }
+        uint32_t index = load32(message->transaction());
+        unsigned cls = class_of(message->type());
+        if (index >= cycles_.size() || (cls != class_success && cls != class_error)) {
+            ++counts_.stray;
+            return;
+        }
+        Cycle& c = cycles_[index];
+        if (!in_flight(c.step) || c.source != to ||
+            std::memcmp(message->transaction(), c.transaction.data(), 12) != 0) {
+            ++counts_.stray;  // a retransmission's second answer, say
+            return;
+        }
+        if (cls == class_success) {
+            on_success(index, *message);
+        } else {
+            on_error(index, *message);
+        }
+    }
+
+    void on_success(size_t index, const Message& m) {
+        Cycle& c = cycles_[index];
+        if (c.step == Step::remove) {
+            ++counts_.deleted;
+            finish(index);
+            return;
+        }
+        auto relayed = m.xor_address(attr_xor_relayed_address);
+        if (!relayed || !is_loopback(*relayed)) {
+            fail(index, -1);  // this program sends nothing off loopback
+            return;
+        }
+        ++counts_.allocated;
+        if (now_ < end_ns_) {
+            ++allocated_in_window_;
+        }
+        counts_.allocate_latency.add(now_ - c.start_ns);
+        send_request(index, Step::remove);
+    }
+
+    void on_error(size_t index, const Message& m) {
+        Cycle& c = cycles_[index];
+        int code = m.error_code();
+        if (code == 401 && c.step == Step::allocate_unauth) {
+            c.realm = m.text(attr_realm);
+            c.nonce = m.text(attr_nonce);
+            if (c.realm.empty() || c.nonce.empty()) {
+                fail(index, code);
+                return;
+            }
+            send_request(index, Step::allocate);
+            return;
+        }
+        if (code == 438 && c.stale < 3) {
+            ++c.stale;
+            ++counts_.stale_nonces;
+            std::string nonce = m.text(attr_nonce);
+            if (nonce.empty()) {
+                fail(index, code);
+                return;
+            }
+            c.nonce = std::move(nonce);
+            send_request(index, c.step);
+            return;
+        }
+        if (code == 437 && c.step == Step::remove) {
+            ++counts_.deleted;  // already gone: as good as deleted
+            finish(index);
+            return;
+        }
+        fail(index, code);
+    }
+
+    void check_timers() {
+        for (size_t i = 0; i < cycles_.size(); ++i) {
+            Cycle& c = cycles_[i];
+            if (!in_flight(c.step) || now_ < c.deadline_ns) {
+                continue;
+            }
+            if (c.tries >= options_.max_tries) {
+                ++counts_.timeouts;
+                fail(i, 0);
+                continue;
+            }
+            ++c.tries;
+            ++counts_.retransmits;
+            c.rto_ns *= 2;
+            c.deadline_ns = now_ + c.rto_ns;
+            queue(i);
+        }
+    }
+
+    void fail(size_t index, int code) {
+        ++counts_.failed;
+        ++counts_.errors[code];
+        finish(index);
+    }
+
+    void finish(size_t index) {
+        cycles_[index].step = Step::fresh;
+        --in_flight_;
+        idle_.push_back(index);
+    }
+
+    const Options& options_;
+    Credentials& credentials_;
+    SplitMix64 rng_;
+    UniqueFd fd_;
+    std::vector<Cycle> cycles_;
+    std::vector<size_t> idle_;
+    ControlCounts counts_;
+    uint64_t allocated_in_window_ = 0;
+    uint64_t next_source_ = 0;
+    unsigned in_flight_ = 0;
+    int64_t now_ = 0;
+    int64_t end_ns_ = 0;
+
+    size_t queued_ = 0;
+    std::array<mmsghdr, batch> out_headers_{};
+    std::array<iovec, batch> out_iov_{};
+    std::array<Endpoint, batch> out_names_{};
+    std::array<std::array<uint8_t, control_bytes>, batch> out_control_{};
+
+    std::array<mmsghdr, batch> in_headers_{};
+    std::array<iovec, batch> in_iov_{};
+    std::vector<std::array<uint8_t, 2048>> in_data_;
+    std::array<std::array<uint8_t, 64>, batch> in_control_{};
 };
 
 // ---------------------------------------------------------------------------
@@ -1643,8 +1972,7 @@ void print_line(const std::string& json) {
     std::fflush(stdout);
 }
 
-int no_allocation(const Options& o, std::string_view mode, const Control& control) {
-    const auto& c = control.counts();
+int no_allocation(const Options& o, std::string_view mode, const ControlCounts& c) {
     std::string reason =
         c.errors.empty()
             ? std::string("no answer")
@@ -1672,7 +2000,7 @@ int run_relay(const Options& o) {
         }
     }
     if (ready == 0) {
-        return no_allocation(o, "relay", control);
+        return no_allocation(o, "relay", control.counts());
     }
     std::vector<std::unique_ptr<DataWorker>> workers;
     for (auto& share : shares) {
@@ -1758,18 +2086,17 @@ int run_relay(const Options& o) {
 
 int run_alloc_rate(const Options& o) {
     Credentials credentials(o.user, o.password);
-    std::vector<Session> sessions(o.concurrency);
-    Control control(o, Plan::cycle, sessions, credentials, random_seed());
+    CycleDriver driver(o, credentials, random_seed());
     double client_cpu_before = process_cpu_seconds();
     auto server_cpu_before = server_cpu_seconds(o.server_pid);
     int64_t start = now_ns();
-    control.cycle_until(start + static_cast<int64_t>(o.seconds * 1e9));
+    driver.run(start + static_cast<int64_t>(o.seconds * 1e9));
     double wall = double(now_ns() - start) / 1e9;
     auto server_cpu_after = server_cpu_seconds(o.server_pid);
     double client_cpu = process_cpu_seconds() - client_cpu_before;
-    const auto& c = control.counts();
+    const auto& c = driver.counts();
     if (c.allocated == 0) {
-        return no_allocation(o, "alloc-rate", control);
+        return no_allocation(o, "alloc-rate", c);
     }
     std::optional<double> server_cpu;
     std::optional<double> us_per_allocation;
@@ -1781,12 +2108,14 @@ int run_alloc_rate(const Options& o) {
         "{},\"concurrency\":{},\"seconds\":{},\"wall_s\":{:.3f},\"allocated\":{},"
         "\"allocated_in_window\":{},\"deleted\":{},\"allocations_per_s\":{:.1f},"
         "\"allocate_p50_us\":{},\"allocate_p99_us\":{},\"client_cpu_s\":{:.3f},"
-        "\"server_cpu_s\":{},\"server_us_per_allocation\":{},{}",
+        "\"client_us_per_allocation\":{:.3f},\"server_cpu_s\":{},"
+        "\"server_us_per_allocation\":{},{}",
         common_json(o, "alloc-rate"), o.concurrency, o.seconds, wall, c.allocated,
-        c.allocated_in_window, c.deleted, double(c.allocated_in_window) / o.seconds,
+        driver.allocated_in_window(), c.deleted, double(driver.allocated_in_window()) / o.seconds,
         json_number(c.allocate_latency.quantile_us(0.5), 1),
         json_number(c.allocate_latency.quantile_us(0.99), 1), client_cpu,
-        json_number(server_cpu, 3), json_number(us_per_allocation, 3), control_json(c)));
+        client_cpu * 1e6 / double(c.allocated), json_number(server_cpu, 3),
+        json_number(us_per_allocation, 3), control_json(c)));
     return 0;
 }
 
@@ -1802,7 +2131,7 @@ int run_idle(const Options& o) {
     auto server_cpu_after = server_cpu_seconds(o.server_pid);
     size_t held = control.count(Step::ready);
     if (held == 0) {
-        return no_allocation(o, "idle", control);
+        return no_allocation(o, "idle", control.counts());
     }
     auto rss_ready = server_rss_kib(o.server_pid);
     auto as_double = [](std::optional<long> v) {

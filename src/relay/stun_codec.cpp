@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "relay/fingerprint.hpp"
 #include "relay/stun_attributes.hpp"
 
 namespace turnpike::relay {
@@ -48,13 +49,11 @@ bool ends_with_fingerprint(std::span<const uint8_t> packet) {
 }  // namespace
 
 StunCodec::StunCodec(std::string software) : software_(std::move(software)) {
-    stun_agent_init(&validator_, known_attributes, STUN_COMPATIBILITY_RFC5389, base_flags);
-    stun_agent_init(
-        &fingerprinted_, known_attributes, STUN_COMPATIBILITY_RFC5389,
-        static_cast<StunAgentUsageFlags>(base_flags | STUN_AGENT_USAGE_USE_FINGERPRINT));
+    // FINGERPRINT is checked and added here (fingerprint.hpp), not by libnice.
+    stun_agent_init(&modern_, known_attributes, STUN_COMPATIBILITY_RFC5389, base_flags);
     stun_agent_init(&classic_, known_attributes, STUN_COMPATIBILITY_RFC3489, base_flags);
     if (!software_.empty()) {
-        stun_agent_set_software(&fingerprinted_, software_.c_str());
+        stun_agent_set_software(&modern_, software_.c_str());
     }
 }
 
@@ -69,15 +68,22 @@ StunValidationStatus StunCodec::validate(std::span<const uint8_t> packet, StunMe
     // Bytes 4..7 hold the magic cookie in RFC 8489 and a random transaction ID
     // in RFC 3489; the latter gets the classic agent.
     static constexpr uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
-    StunAgent* agent = &classic_;
-    if (std::memcmp(packet.data() + 4, cookie, 4) == 0) {
-        agent = ends_with_fingerprint(packet) ? &fingerprinted_ : &validator_;
+    bool modern = std::memcmp(packet.data() + 4, cookie, 4) == 0;
+    auto status = stun_agent_validate(modern ? &modern_ : &classic_, &msg, packet.data(),
+                                      packet.size(), nullptr, nullptr);
+    if (status == STUN_VALIDATION_NOT_STUN || status == STUN_VALIDATION_INCOMPLETE_STUN) {
+        return status;
     }
-    return stun_agent_validate(agent, &msg, packet.data(), packet.size(), nullptr, nullptr);
+    // As libnice would have it: a FINGERPRINT that does not match (or is not
+    // four bytes) makes the message a bad request, to be dropped.
+    if (modern && ends_with_fingerprint(packet) && !fingerprint_matches(packet)) {
+        return STUN_VALIDATION_BAD_REQUEST;
+    }
+    return status;
 }
 
 StunAgent& StunCodec::agent_for(const StunMessage& request) {
-    return is_classic(request) ? classic_ : fingerprinted_;
+    return is_classic(request) ? classic_ : modern_;
 }
 
 bool StunCodec::start_response(StunMessage& response, std::span<uint8_t> out,
@@ -93,14 +99,24 @@ bool StunCodec::start_error(StunMessage& response, std::span<uint8_t> out,
 }
 
 size_t StunCodec::finish(StunMessage& response, std::span<const uint8_t> key) {
-    return stun_agent_finish_message(response.agent, &response, key.empty() ? nullptr : key.data(),
-                                     key.size());
+    size_t length = stun_agent_finish_message(response.agent, &response,
+                                              key.empty() ? nullptr : key.data(), key.size());
+    return with_fingerprint(response, length);
 }
 
 size_t StunCodec::unknown_attributes_error(std::span<uint8_t> out, const StunMessage& request) {
     StunMessage response;
-    return stun_agent_build_unknown_attributes_error(&agent_for(request), &response, out.data(),
-                                                     out.size(), &request);
+    size_t length = stun_agent_build_unknown_attributes_error(&agent_for(request), &response,
+                                                              out.data(), out.size(), &request);
+    return with_fingerprint(response, length);
+}
+
+// RFC 3489 has no FINGERPRINT; every RFC 8489 answer carries one.
+size_t StunCodec::with_fingerprint(StunMessage& response, size_t length) {
+    if (length == 0 || is_classic(response)) {
+        return length;
+    }
+    return append_fingerprint({response.buffer, response.buffer_len}, length);
 }
 
 bool StunCodec::append_mapped_address(StunMessage& response, const SocketAddress& address) {

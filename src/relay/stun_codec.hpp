@@ -46,11 +46,11 @@ class StunCodec {
 
   private:
     StunAgent& agent_for(const StunMessage& request);
+    static size_t with_fingerprint(StunMessage& response, size_t length);
 
     std::string software_;
-    StunAgent validator_;      // RFC 8489, no FINGERPRINT required
-    StunAgent fingerprinted_;  // RFC 8489, FINGERPRINT checked and added
-    StunAgent classic_;        // RFC 3489
+    StunAgent modern_;   // RFC 8489
+    StunAgent classic_;  // RFC 3489
 };
 
 // The attributes Turnpike understands; any other comprehension-required

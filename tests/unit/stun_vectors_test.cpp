@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "relay/counters.hpp"
+#include "relay/fingerprint.hpp"
 #include "relay/stun_codec.hpp"
 #include "relay/stun_server.hpp"
 
@@ -256,6 +257,32 @@ TEST_F(StunVectorsTest, FingerprintsMatchAnIndependentCrc32) {
         EXPECT_EQ(computed_fingerprint(*vector.bytes), stored_fingerprint(*vector.bytes))
             << vector.name;
     }
+}
+
+// Turnpike's own FINGERPRINT (zlib's CRC-32) against the vectors: appended to
+// each vector's bytes before it, it gives the vector back.
+TEST_F(StunVectorsTest, OwnFingerprintRebuildsEveryVector) {
+    for (const auto& vector : fingerprinted_vectors) {
+        const Bytes& whole = *vector.bytes;
+        EXPECT_TRUE(fingerprint_matches(whole)) << vector.name;
+        Bytes rebuilt(whole.begin(), whole.end() - fingerprint_attribute_size);
+        write16(rebuilt, 2, static_cast<uint16_t>(rebuilt.size() - header_size));
+        size_t length = rebuilt.size();
+        rebuilt.resize(length + fingerprint_attribute_size);
+        EXPECT_EQ(append_fingerprint(rebuilt, length), whole.size()) << vector.name;
+        EXPECT_EQ(rebuilt, whole) << vector.name;
+        EXPECT_EQ(append_fingerprint(std::span(rebuilt).first(length + 7), length), 0U)
+            << vector.name << ": no room, nothing written";
+    }
+}
+
+// A FINGERPRINT of another length than four bytes is refused, even when the
+// four bytes at the end would match.
+TEST_F(StunVectorsTest, FingerprintOfTheWrongLengthIsRefused) {
+    Bytes message = sample_request;
+    write16(message, message.size() - 6, 8);
+    EXPECT_FALSE(fingerprint_matches(message));
+    EXPECT_FALSE(fingerprint_matches(std::span(message).first(header_size)));
 }
 
 // Two exceptions. Bytes 4..7: without the magic cookie a message is an RFC
