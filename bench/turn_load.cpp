@@ -132,7 +132,9 @@ constexpr std::string_view usage =
                        (open loop); 0 = closed loop, flat out (default 0)
   --window W           relay, closed loop: packets in flight per allocation (default 8)
   --batch B            relay: most datagrams per sendmmsg/recvmmsg (default 32)
-  --threads T          relay: data-plane threads; allocations split among them (default 1)
+  --threads T          relay: data-plane threads; allocations split among them;
+                       alloc-rate: threads, each with its own socket and C/T
+                       of the cycles (default 1)
   --timeout-ms MS      relay: a packet not back within this is lost; also the
                        drain time after the load (default 1000)
   --rto-ms MS          control requests: first retransmission timeout, doubling (default 500)
@@ -514,7 +516,7 @@ Options parse_options(int argc, char** argv) {
     if (o.allocations == 0) {
         o.allocations = o.mode == Mode::idle ? 10000 : 32;
     }
-    o.threads = std::min(o.threads, o.allocations);
+    o.threads = std::min(o.threads, o.mode == Mode::alloc_rate ? o.concurrency : o.allocations);
     return o;
 }
 
@@ -815,6 +817,22 @@ struct ControlCounts {
     uint64_t stray = 0;
     std::map<int, uint64_t> errors;  // error code (0: timeout) -> sessions failed with it
     Histogram allocate_latency;      // first Allocate sent -> success
+
+    ControlCounts& operator+=(const ControlCounts& o) {
+        transactions += o.transactions;
+        retransmits += o.retransmits;
+        timeouts += o.timeouts;
+        allocated += o.allocated;
+        deleted += o.deleted;
+        failed += o.failed;
+        stale_nonces += o.stale_nonces;
+        stray += o.stray;
+        for (const auto& [code, count] : o.errors) {
+            errors[code] += count;
+        }
+        allocate_latency.merge(o.allocate_latency);
+        return *this;
+    }
 
     std::string errors_json() const {
         std::string out = "{";
@@ -1229,12 +1247,16 @@ uint32_t cycle_source(uint64_t n) {
 
 class CycleDriver {
   public:
-    CycleDriver(const Options& options, Credentials& credentials, uint64_t seed)
+    // Driver `index` of `count` runs its share of the cycles, from client
+    // addresses no other driver uses.
+    CycleDriver(const Options& options, uint64_t seed, unsigned index, unsigned count)
         : options_(options),
-          credentials_(credentials),
+          credentials_(options.user, options.password),
           rng_(seed),
           fd_(udp_socket(AF_INET)),
-          cycles_(options.concurrency),
+          cycles_(options.concurrency / count + (index < options.concurrency % count ? 1 : 0)),
+          next_source_(index),
+          source_stride_(count),
           in_data_(batch) {
         if (options.server.family() != AF_INET) {
             throw std::invalid_argument(
@@ -1244,7 +1266,11 @@ class CycleDriver {
         // answers to anything but a cycle's own address are dropped as stray.
         Endpoint any = Endpoint::from(AF_INET, std::array<uint8_t, 4>{0, 0, 0, 0}, 0);
         int on = 1;
+        // DF set, path MTU ignored: the kernel then skips hashing a fresh IP
+        // ID for every datagram of this unconnected socket.
+        int probe = IP_PMTUDISC_PROBE;
         if (setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) != 0 ||
+            setsockopt(fd_.get(), IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) != 0 ||
             bind(fd_.get(), any.ptr(), any.length) != 0) {
             fail_errno("alloc-rate socket");
         }
@@ -1297,7 +1323,8 @@ class CycleDriver {
 
     void start(size_t index) {
         Cycle& c = cycles_[index];
-        c.source = cycle_source(next_source_++);
+        c.source = cycle_source(next_source_);
+        next_source_ += source_stride_;
         c.realm.clear();
         c.nonce.clear();
         c.stale = 0;
@@ -1526,14 +1553,15 @@ class CycleDriver {
     }
 
     const Options& options_;
-    Credentials& credentials_;
+    Credentials credentials_;
     SplitMix64 rng_;
     UniqueFd fd_;
     std::vector<Cycle> cycles_;
     std::vector<size_t> idle_;
     ControlCounts counts_;
     uint64_t allocated_in_window_ = 0;
-    uint64_t next_source_ = 0;
+    uint64_t next_source_;
+    uint64_t source_stride_;
     unsigned in_flight_ = 0;
     int64_t now_ = 0;
     int64_t end_ns_ = 0;
@@ -1985,6 +2013,33 @@ int no_allocation(const Options& o, std::string_view mode, const ControlCounts& 
     return 3;
 }
 
+// Runs `body` on each of `parts` in a thread of its own; rethrows the first
+// failure once all have ended.
+template <typename Part, typename Body>
+void run_all(std::vector<std::unique_ptr<Part>>& parts, Body body) {
+    std::vector<std::thread> running;
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    for (auto& part : parts) {
+        running.emplace_back([&part, &body, &failure, &failure_mutex] {
+            try {
+                body(*part);
+            } catch (...) {
+                std::lock_guard lock(failure_mutex);
+                if (!failure) {
+                    failure = std::current_exception();
+                }
+            }
+        });
+    }
+    for (auto& r : running) {
+        r.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
 int run_relay(const Options& o) {
     Credentials credentials(o.user, o.password);
     std::vector<Session> sessions(o.allocations);
@@ -2014,30 +2069,10 @@ int run_relay(const Options& o) {
     auto server_cpu_before = server_cpu_seconds(o.server_pid);
     int64_t start = now_ns();
     int64_t end = start + static_cast<int64_t>(o.seconds * 1e9);
-    std::vector<std::thread> running;
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    for (auto& w : workers) {
-        running.emplace_back([&w, start, end, &failure, &failure_mutex] {
-            try {
-                w->run(start, end);
-            } catch (...) {
-                std::lock_guard lock(failure_mutex);
-                if (!failure) {
-                    failure = std::current_exception();
-                }
-            }
-        });
-    }
-    for (auto& r : running) {
-        r.join();
-    }
+    run_all(workers, [start, end](DataWorker& w) { w.run(start, end); });
     double wall = double(now_ns() - start) / 1e9;
     auto server_cpu_after = server_cpu_seconds(o.server_pid);
     double client_cpu = process_cpu_seconds() - client_cpu_before;
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
 
     DataCounts d;
     Histogram rtt;
@@ -2085,16 +2120,25 @@ int run_relay(const Options& o) {
 }
 
 int run_alloc_rate(const Options& o) {
-    Credentials credentials(o.user, o.password);
-    CycleDriver driver(o, credentials, random_seed());
+    std::vector<std::unique_ptr<CycleDriver>> drivers;
+    uint64_t seed = random_seed();
+    for (unsigned t = 0; t < o.threads; ++t) {
+        drivers.push_back(std::make_unique<CycleDriver>(o, seed + t, t, o.threads));
+    }
     double client_cpu_before = process_cpu_seconds();
     auto server_cpu_before = server_cpu_seconds(o.server_pid);
     int64_t start = now_ns();
-    driver.run(start + static_cast<int64_t>(o.seconds * 1e9));
+    int64_t end = start + static_cast<int64_t>(o.seconds * 1e9);
+    run_all(drivers, [end](CycleDriver& d) { d.run(end); });
     double wall = double(now_ns() - start) / 1e9;
     auto server_cpu_after = server_cpu_seconds(o.server_pid);
     double client_cpu = process_cpu_seconds() - client_cpu_before;
-    const auto& c = driver.counts();
+    ControlCounts c;
+    uint64_t allocated_in_window = 0;
+    for (const auto& d : drivers) {
+        c += d->counts();
+        allocated_in_window += d->allocated_in_window();
+    }
     if (c.allocated == 0) {
         return no_allocation(o, "alloc-rate", c);
     }
@@ -2105,13 +2149,13 @@ int run_alloc_rate(const Options& o) {
         us_per_allocation = *server_cpu * 1e6 / double(c.allocated);
     }
     print_line(fmt::format(
-        "{},\"concurrency\":{},\"seconds\":{},\"wall_s\":{:.3f},\"allocated\":{},"
+        "{},\"concurrency\":{},\"threads\":{},\"seconds\":{},\"wall_s\":{:.3f},\"allocated\":{},"
         "\"allocated_in_window\":{},\"deleted\":{},\"allocations_per_s\":{:.1f},"
         "\"allocate_p50_us\":{},\"allocate_p99_us\":{},\"client_cpu_s\":{:.3f},"
         "\"client_us_per_allocation\":{:.3f},\"server_cpu_s\":{},"
         "\"server_us_per_allocation\":{},{}",
-        common_json(o, "alloc-rate"), o.concurrency, o.seconds, wall, c.allocated,
-        driver.allocated_in_window(), c.deleted, double(driver.allocated_in_window()) / o.seconds,
+        common_json(o, "alloc-rate"), o.concurrency, o.threads, o.seconds, wall, c.allocated,
+        allocated_in_window, c.deleted, double(allocated_in_window) / o.seconds,
         json_number(c.allocate_latency.quantile_us(0.5), 1),
         json_number(c.allocate_latency.quantile_us(0.99), 1), client_cpu,
         client_cpu * 1e6 / double(c.allocated), json_number(server_cpu, 3),
