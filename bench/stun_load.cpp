@@ -26,7 +26,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <span>
@@ -34,12 +33,12 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "common/unique_fd.hpp"
+#include "run_all.hpp"
 #include "stun_wire.hpp"
 
 namespace {
@@ -661,28 +660,7 @@ int run(const Options& options) {
     double cpu_before = cpu_seconds();
     int64_t start = now_ns();
     int64_t end = start + static_cast<int64_t>(options.seconds * 1e9);
-    std::vector<std::thread> running;
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    running.reserve(threads.size());
-    for (auto& t : threads) {
-        running.emplace_back([&t, start, end, &failure, &failure_mutex] {
-            try {
-                t.run(start, end);
-            } catch (...) {
-                std::lock_guard lock(failure_mutex);
-                if (!failure) {
-                    failure = std::current_exception();
-                }
-            }
-        });
-    }
-    for (auto& r : running) {
-        r.join();
-    }
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
+    run_all(threads, [start, end](LoadThread& t) { t.run(start, end); });
     double cpu = cpu_seconds() - cpu_before;
 
     Counts total;

@@ -55,7 +55,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <span>
@@ -64,12 +63,12 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "common/unique_fd.hpp"
+#include "run_all.hpp"
 #include "stun_wire.hpp"
 
 namespace {
@@ -784,6 +783,36 @@ struct Slot {
     bool busy = false;
 };
 
+// The retransmission timer of one outstanding request (RFC 8489 section
+// 6.2.1): the RTO doubles with each try, up to a number of tries.
+struct Retransmission {
+    enum class Due { not_yet, again, give_up };
+
+    unsigned tries = 0;
+    int64_t rto_ns = 0;
+    int64_t deadline_ns = 0;
+
+    void start(int64_t now, unsigned rto_ms) {
+        tries = 1;
+        rto_ns = int64_t{rto_ms} * 1'000'000;
+        deadline_ns = now + rto_ns;
+    }
+
+    // `again` when the request is to be sent once more, now.
+    Due check(int64_t now, unsigned max_tries) {
+        if (now < deadline_ns) {
+            return Due::not_yet;
+        }
+        if (tries >= max_tries) {
+            return Due::give_up;
+        }
+        ++tries;
+        rto_ns *= 2;
+        deadline_ns = now + rto_ns;
+        return Due::again;
+    }
+};
+
 struct Session {
     UniqueFd fd;
     UniqueFd peer_fd;  // relay mode: the peer socket this program owns
@@ -791,10 +820,8 @@ struct Session {
     Endpoint relayed;
     Step step = Step::fresh;
     uint16_t channel = 0;
-    unsigned tries = 0;
+    Retransmission retry;
     unsigned stale = 0;
-    int64_t deadline_ns = 0;
-    int64_t rto_ns = 0;
     int64_t cycle_start_ns = 0;
     std::array<uint8_t, 12> transaction{};
     std::vector<uint8_t> request;
@@ -842,6 +869,18 @@ struct ControlCounts {
         return out + "}";
     }
 };
+
+// Counts what a retransmission timer decided and acts on it.
+template <typename GiveUp, typename Resend>
+void on_timer(Retransmission::Due due, ControlCounts& counts, GiveUp give_up, Resend resend) {
+    if (due == Retransmission::Due::give_up) {
+        ++counts.timeouts;
+        give_up();
+    } else if (due == Retransmission::Due::again) {
+        ++counts.retransmits;
+        resend();
+    }
+}
 
 UniqueFd udp_socket(int family) {
     UniqueFd fd(socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -1047,9 +1086,7 @@ class Control {
             b.add_integrity(credentials_, credentials_.key(s.realm));
         }
         b.add_fingerprint();
-        s.tries = 1;
-        s.rto_ns = int64_t{options_.rto_ms} * 1'000'000;
-        s.deadline_ns = now_ + s.rto_ns;
+        s.retry.start(now_, options_.rto_ms);
         ++counts_.transactions;
         transmit(s);
     }
@@ -1062,19 +1099,11 @@ class Control {
 
     void check_timers() {
         for (auto& s : sessions_) {
-            if (!in_flight(s.step) || now_ < s.deadline_ns) {
-                continue;
+            if (in_flight(s.step)) {
+                on_timer(
+                    s.retry.check(now_, options_.max_tries), counts_, [&] { fail(s, 0); },
+                    [&] { transmit(s); });
             }
-            if (s.tries >= options_.max_tries) {
-                ++counts_.timeouts;
-                fail(s, 0);
-                continue;
-            }
-            ++s.tries;
-            ++counts_.retransmits;
-            s.rto_ns *= 2;
-            s.deadline_ns = now_ + s.rto_ns;
-            transmit(s);
         }
     }
 
@@ -1225,10 +1254,8 @@ class Control {
 struct Cycle {
     uint32_t source = 0;  // client address, host order
     Step step = Step::fresh;
-    unsigned tries = 0;
+    Retransmission retry;
     unsigned stale = 0;
-    int64_t deadline_ns = 0;
-    int64_t rto_ns = 0;
     int64_t start_ns = 0;
     std::array<uint8_t, 12> transaction{};
     std::vector<uint8_t> request;
@@ -1359,9 +1386,7 @@ class CycleDriver {
             b.add_integrity(credentials_, credentials_.key(c.realm));
         }
         b.add_fingerprint();
-        c.tries = 1;
-        c.rto_ns = int64_t{options_.rto_ms} * 1'000'000;
-        c.deadline_ns = now_ + c.rto_ns;
+        c.retry.start(now_, options_.rto_ms);
         ++counts_.transactions;
         queue(index);
     }
@@ -1523,20 +1548,11 @@ class CycleDriver {
 
     void check_timers() {
         for (size_t i = 0; i < cycles_.size(); ++i) {
-            Cycle& c = cycles_[i];
-            if (!in_flight(c.step) || now_ < c.deadline_ns) {
-                continue;
+            if (in_flight(cycles_[i].step)) {
+                on_timer(
+                    cycles_[i].retry.check(now_, options_.max_tries), counts_, [&] { fail(i, 0); },
+                    [&] { queue(i); });
             }
-            if (c.tries >= options_.max_tries) {
-                ++counts_.timeouts;
-                fail(i, 0);
-                continue;
-            }
-            ++c.tries;
-            ++counts_.retransmits;
-            c.rto_ns *= 2;
-            c.deadline_ns = now_ + c.rto_ns;
-            queue(i);
         }
     }
 
@@ -2013,33 +2029,6 @@ int no_allocation(const Options& o, std::string_view mode, const ControlCounts& 
     return 3;
 }
 
-// Runs `body` on each of `parts` in a thread of its own; rethrows the first
-// failure once all have ended.
-template <typename Part, typename Body>
-void run_all(std::vector<std::unique_ptr<Part>>& parts, Body body) {
-    std::vector<std::thread> running;
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    for (auto& part : parts) {
-        running.emplace_back([&part, &body, &failure, &failure_mutex] {
-            try {
-                body(*part);
-            } catch (...) {
-                std::lock_guard lock(failure_mutex);
-                if (!failure) {
-                    failure = std::current_exception();
-                }
-            }
-        });
-    }
-    for (auto& r : running) {
-        r.join();
-    }
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
-}
-
 int run_relay(const Options& o) {
     Credentials credentials(o.user, o.password);
     std::vector<Session> sessions(o.allocations);
@@ -2069,7 +2058,7 @@ int run_relay(const Options& o) {
     auto server_cpu_before = server_cpu_seconds(o.server_pid);
     int64_t start = now_ns();
     int64_t end = start + static_cast<int64_t>(o.seconds * 1e9);
-    run_all(workers, [start, end](DataWorker& w) { w.run(start, end); });
+    run_all(workers, [start, end](auto& w) { w->run(start, end); });
     double wall = double(now_ns() - start) / 1e9;
     auto server_cpu_after = server_cpu_seconds(o.server_pid);
     double client_cpu = process_cpu_seconds() - client_cpu_before;
@@ -2129,7 +2118,7 @@ int run_alloc_rate(const Options& o) {
     auto server_cpu_before = server_cpu_seconds(o.server_pid);
     int64_t start = now_ns();
     int64_t end = start + static_cast<int64_t>(o.seconds * 1e9);
-    run_all(drivers, [end](CycleDriver& d) { d.run(end); });
+    run_all(drivers, [end](auto& d) { d->run(end); });
     double wall = double(now_ns() - start) / 1e9;
     auto server_cpu_after = server_cpu_seconds(o.server_pid);
     double client_cpu = process_cpu_seconds() - client_cpu_before;
