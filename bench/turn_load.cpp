@@ -783,6 +783,75 @@ struct Slot {
     bool busy = false;
 };
 
+// The long-term credential exchange of one client (RFC 8489 section 9.2):
+// the REALM and NONCE a server's 401 or 438 handed over, and how to sign
+// with them.
+struct Challenge {
+    enum class Reply {
+        send,    // 401 taken: send the request again, now with credentials
+        resend,  // 438 taken: a fresh nonce; send the same request again
+        fail,    // a 401 or 438 without what it must carry
+        other,   // not an answer to credentials
+    };
+
+    std::string realm;
+    std::string nonce;
+    unsigned stale = 0;
+
+    void reset() {
+        realm.clear();
+        nonce.clear();
+        stale = 0;
+    }
+
+    // `had_credentials`: the refused request was signed.
+    Reply take(int code, const Message& m, bool had_credentials) {
+        if (code == 401 && !had_credentials) {
+            realm = m.text(attr_realm);
+            nonce = m.text(attr_nonce);
+            return realm.empty() || nonce.empty() ? Reply::fail : Reply::send;
+        }
+        if (code == 438 && stale < 3) {
+            ++stale;
+            std::string fresh = m.text(attr_nonce);
+            if (fresh.empty()) {
+                return Reply::fail;
+            }
+            nonce = std::move(fresh);
+            if (std::string changed = m.text(attr_realm); !changed.empty()) {
+                realm = std::move(changed);
+            }
+            return Reply::resend;
+        }
+        return Reply::other;
+    }
+
+    // USERNAME, REALM, NONCE and MESSAGE-INTEGRITY, once a 401 gave a realm.
+    void sign(Builder& b, Credentials& credentials) const {
+        if (realm.empty()) {
+            return;
+        }
+        b.add_text(attr_username, credentials.user());
+        b.add_text(attr_realm, realm);
+        b.add_text(attr_nonce, nonce);
+        b.add_integrity(credentials, credentials.key(realm));
+    }
+};
+
+// An Allocate's own attributes: UDP, an IPv6 relay for an IPv6 server, and
+// the lifetime asked for.
+void add_allocate_attributes(Builder& b, const Options& options) {
+    std::array<uint8_t, 4> transport{protocol_udp, 0, 0, 0};
+    b.add(attr_requested_transport, transport);
+    if (options.server.family() == AF_INET6) {
+        std::array<uint8_t, 4> family{0x02, 0, 0, 0};
+        b.add(attr_requested_address_family, family);
+    }
+    if (options.lifetime != 0) {
+        b.add_u32(attr_lifetime, options.lifetime);
+    }
+}
+
 // The retransmission timer of one outstanding request (RFC 8489 section
 // 6.2.1): the RTO doubles with each try, up to a number of tries.
 struct Retransmission {
@@ -821,12 +890,10 @@ struct Session {
     Step step = Step::fresh;
     uint16_t channel = 0;
     Retransmission retry;
-    unsigned stale = 0;
+    Challenge challenge;
     int64_t cycle_start_ns = 0;
     std::array<uint8_t, 12> transaction{};
     std::vector<uint8_t> request;
-    std::string realm;
-    std::string nonce;
     // Data plane.
     uint32_t sequence = 0;
     std::vector<Slot> slots;
@@ -1028,9 +1095,7 @@ class Control {
             add_to_epoll(s.peer_fd.get(), epoll_tag(index, true));
             s.channel = static_cast<uint16_t>(first_channel + index % channel_count);
         }
-        s.realm.clear();
-        s.nonce.clear();
-        s.stale = 0;
+        s.challenge.reset();
         s.cycle_start_ns = now_;
         ++in_flight_;
         send_request(s, Step::allocate_unauth);
@@ -1062,15 +1127,7 @@ class Control {
                                                        : method_allocate;
         Builder b(s.request, message_type(method, class_request), s.transaction);
         if (method == method_allocate) {
-            std::array<uint8_t, 4> transport{protocol_udp, 0, 0, 0};
-            b.add(attr_requested_transport, transport);
-            if (options_.server.family() == AF_INET6) {
-                std::array<uint8_t, 4> family{0x02, 0, 0, 0};
-                b.add(attr_requested_address_family, family);
-            }
-            if (options_.lifetime != 0) {
-                b.add_u32(attr_lifetime, options_.lifetime);
-            }
+            add_allocate_attributes(b, options_);
         } else if (method == method_create_permission) {
             b.add_xor_address(attr_xor_peer_address, s.peer);
         } else if (method == method_channel_bind) {
@@ -1079,11 +1136,8 @@ class Control {
         } else {
             b.add_u32(attr_lifetime, 0);
         }
-        if (step != Step::allocate_unauth && !s.realm.empty()) {
-            b.add_text(attr_username, credentials_.user());
-            b.add_text(attr_realm, s.realm);
-            b.add_text(attr_nonce, s.nonce);
-            b.add_integrity(credentials_, credentials_.key(s.realm));
+        if (step != Step::allocate_unauth) {
+            s.challenge.sign(b, credentials_);
         }
         b.add_fingerprint();
         s.retry.start(now_, options_.rto_ms);
@@ -1178,32 +1232,20 @@ class Control {
 
     void on_error(Session& s, const Message& m) {
         int code = m.error_code();
-        bool had_credentials = s.step != Step::allocate_unauth && !s.realm.empty();
-        if (code == 401 && !had_credentials) {
-            s.realm = m.text(attr_realm);
-            s.nonce = m.text(attr_nonce);
-            if (s.realm.empty() || s.nonce.empty()) {
+        bool had_credentials = s.step != Step::allocate_unauth && !s.challenge.realm.empty();
+        switch (s.challenge.take(code, m, had_credentials)) {
+            case Challenge::Reply::send:
+                send_request(s, s.step == Step::allocate_unauth ? Step::allocate : s.step);
+                return;
+            case Challenge::Reply::resend:
+                ++counts_.stale_nonces;
+                send_request(s, s.step);
+                return;
+            case Challenge::Reply::fail:
                 fail(s, code);
                 return;
-            }
-            send_request(s, s.step == Step::allocate_unauth ? Step::allocate : s.step);
-            return;
-        }
-        if (code == 438 && s.stale < 3) {
-            ++s.stale;
-            ++counts_.stale_nonces;
-            std::string nonce = m.text(attr_nonce);
-            std::string realm = m.text(attr_realm);
-            if (nonce.empty()) {
-                fail(s, code);
-                return;
-            }
-            s.nonce = nonce;
-            if (!realm.empty()) {
-                s.realm = realm;
-            }
-            send_request(s, s.step);
-            return;
+            case Challenge::Reply::other:
+                break;
         }
         if (code == 437 && s.step == Step::remove) {
             ++counts_.deleted;  // already gone: as good as deleted
@@ -1255,12 +1297,10 @@ struct Cycle {
     uint32_t source = 0;  // client address, host order
     Step step = Step::fresh;
     Retransmission retry;
-    unsigned stale = 0;
+    Challenge challenge;
     int64_t start_ns = 0;
     std::array<uint8_t, 12> transaction{};
     std::vector<uint8_t> request;
-    std::string realm;
-    std::string nonce;
 };
 
 // The n-th client address: 127.1.0.1 up, skipping .0 and .255 in the last
@@ -1352,9 +1392,7 @@ class CycleDriver {
         Cycle& c = cycles_[index];
         c.source = cycle_source(next_source_);
         next_source_ += source_stride_;
-        c.realm.clear();
-        c.nonce.clear();
-        c.stale = 0;
+        c.challenge.reset();
         c.start_ns = now_;
         ++in_flight_;
         send_request(index, Step::allocate_unauth);
@@ -1373,17 +1411,10 @@ class CycleDriver {
         if (remove) {
             b.add_u32(attr_lifetime, 0);
         } else {
-            std::array<uint8_t, 4> transport{protocol_udp, 0, 0, 0};
-            b.add(attr_requested_transport, transport);
-            if (options_.lifetime != 0) {
-                b.add_u32(attr_lifetime, options_.lifetime);
-            }
+            add_allocate_attributes(b, options_);
         }
         if (step != Step::allocate_unauth) {
-            b.add_text(attr_username, credentials_.user());
-            b.add_text(attr_realm, c.realm);
-            b.add_text(attr_nonce, c.nonce);
-            b.add_integrity(credentials_, credentials_.key(c.realm));
+            c.challenge.sign(b, credentials_);
         }
         b.add_fingerprint();
         c.retry.start(now_, options_.rto_ms);
@@ -1516,27 +1547,19 @@ class CycleDriver {
     void on_error(size_t index, const Message& m) {
         Cycle& c = cycles_[index];
         int code = m.error_code();
-        if (code == 401 && c.step == Step::allocate_unauth) {
-            c.realm = m.text(attr_realm);
-            c.nonce = m.text(attr_nonce);
-            if (c.realm.empty() || c.nonce.empty()) {
+        switch (c.challenge.take(code, m, c.step != Step::allocate_unauth)) {
+            case Challenge::Reply::send:
+                send_request(index, Step::allocate);
+                return;
+            case Challenge::Reply::resend:
+                ++counts_.stale_nonces;
+                send_request(index, c.step);
+                return;
+            case Challenge::Reply::fail:
                 fail(index, code);
                 return;
-            }
-            send_request(index, Step::allocate);
-            return;
-        }
-        if (code == 438 && c.stale < 3) {
-            ++c.stale;
-            ++counts_.stale_nonces;
-            std::string nonce = m.text(attr_nonce);
-            if (nonce.empty()) {
-                fail(index, code);
-                return;
-            }
-            c.nonce = std::move(nonce);
-            send_request(index, c.step);
-            return;
+            case Challenge::Reply::other:
+                break;
         }
         if (code == 437 && c.step == Step::remove) {
             ++counts_.deleted;  // already gone: as good as deleted
