@@ -19,6 +19,10 @@
 //               Allocate -> 401 -> Allocate with credentials -> Refresh with
 //               LIFETIME 0 (deleting it, so relay ports are not used up), for D
 //               seconds: allocations completed per second.
+//   bare-relay  the relay data plane against bench/bare_relay, which speaks no
+//               STUN: session i uses channel 0x4000 + i and that server's relay
+//               port (server port + 1 + i), whose address its peer socket
+//               learns from a first datagram. The floor bench/relay compares with.
 //   idle        N allocations held with no permissions and no traffic; then a
 //               line {"phase":"ready",...} and a wait for a line on stdin (or
 //               its end), so a runner can read the server's memory; then every
@@ -117,9 +121,10 @@ constexpr size_t payload_header_bytes = 16;
 constexpr size_t channel_header_bytes = 4;
 
 constexpr std::string_view usage =
-    R"(usage: turn_load --server IP:PORT [--mode relay|alloc-rate|idle] [options]
+    R"(usage: turn_load --server IP:PORT [--mode relay|alloc-rate|idle|bare-relay] [options]
   --server IP:PORT     TURN server (UDP); loopback only (127.0.0.0/8 or [::1])
-  --mode MODE          relay (default), alloc-rate or idle
+  --mode MODE          relay (default), alloc-rate, idle, or bare-relay (relay
+                       against bench/bare_relay: no TURN, the same data plane)
   --user NAME          long-term credential user name (default bench)
   --password PASS      its password (default bench)
   --seconds S          measuring time of relay and alloc-rate (default 5)
@@ -390,7 +395,7 @@ bool is_loopback(const Endpoint& e) {
     return false;
 }
 
-enum class Mode { relay, alloc_rate, idle };
+enum class Mode { relay, alloc_rate, idle, bare_relay };
 
 struct Options {
     Mode mode = Mode::relay;
@@ -470,6 +475,8 @@ Options parse_options(int argc, char** argv) {
                 o.mode = Mode::alloc_rate;
             } else if (value == "idle") {
                 o.mode = Mode::idle;
+            } else if (value == "bare-relay") {
+                o.mode = Mode::bare_relay;
             } else {
                 throw std::invalid_argument(fmt::format("unknown --mode '{}'", value));
             }
@@ -971,6 +978,31 @@ uint64_t epoll_tag(size_t index, bool peer) {
     return (uint64_t{index} << 1) | (peer ? 1 : 0);
 }
 
+// Session `index`'s client socket, connected to the server, and with a peer,
+// the peer socket (the server's loopback address, a port of its own) and the
+// channel the data plane uses.
+void open_sockets(const Options& o, Session& s, size_t index, bool with_peer) {
+    s.fd = udp_socket(o.server.family());
+    if (connect(s.fd.get(), o.server.ptr(), o.server.length) != 0) {
+        fail_errno(fmt::format("connect to {}", o.server_text));
+    }
+    if (!with_peer) {
+        return;
+    }
+    s.peer_fd = udp_socket(o.server.family());
+    Endpoint local = Endpoint::from(o.server.family(), o.server.address(), 0);
+    if (bind(s.peer_fd.get(), local.ptr(), local.length) != 0) {
+        fail_errno("bind peer socket");
+    }
+    s.peer.length = sizeof(s.peer.storage);
+    if (getsockname(s.peer_fd.get(), s.peer.ptr(), &s.peer.length) != 0) {
+        fail_errno("getsockname");
+    }
+    set_buffers(s.fd.get(), 1 << 20);
+    set_buffers(s.peer_fd.get(), 1 << 20);
+    s.channel = static_cast<uint16_t>(first_channel + index % channel_count);
+}
+
 // Drives sessions through their control transactions (Allocate, CreatePermission,
 // ChannelBind, Refresh), many at once, on one epoll loop.
 class Control {
@@ -1074,26 +1106,10 @@ class Control {
 
     void start(size_t index) {
         Session& s = sessions_[index];
-        s.fd = udp_socket(options_.server.family());
-        if (connect(s.fd.get(), options_.server.ptr(), options_.server.length) != 0) {
-            fail_errno(fmt::format("connect to {}", options_.server_text));
-        }
+        open_sockets(options_, s, index, plan_ == Plan::relay);
         add_to_epoll(s.fd.get(), epoll_tag(index, false));
         if (plan_ == Plan::relay) {
-            s.peer_fd = udp_socket(options_.server.family());
-            Endpoint local = options_.server;  // the same loopback address, port 0
-            local = Endpoint::from(local.family(), local.address(), 0);
-            if (bind(s.peer_fd.get(), local.ptr(), local.length) != 0) {
-                fail_errno("bind peer socket");
-            }
-            s.peer.length = sizeof(s.peer.storage);
-            if (getsockname(s.peer_fd.get(), s.peer.ptr(), &s.peer.length) != 0) {
-                fail_errno("getsockname");
-            }
-            set_buffers(s.fd.get(), 1 << 20);
-            set_buffers(s.peer_fd.get(), 1 << 20);
             add_to_epoll(s.peer_fd.get(), epoll_tag(index, true));
-            s.channel = static_cast<uint16_t>(first_channel + index % channel_count);
         }
         s.challenge.reset();
         s.cycle_start_ns = now_;
@@ -2052,12 +2068,37 @@ int no_allocation(const Options& o, std::string_view mode, const ControlCounts& 
     return 3;
 }
 
+// bare-relay: no TURN; each peer socket says hello to its relay port, so
+// bench/bare_relay learns where to forward.
+void setup_bare(const Options& o, std::vector<Session>& sessions) {
+    for (size_t i = 0; i < sessions.size(); ++i) {
+        Session& s = sessions[i];
+        open_sockets(o, s, i, true);
+        auto port = static_cast<uint16_t>(o.server.port() + 1 + i);
+        s.relayed = Endpoint::from(o.server.family(), o.server.address(), port);
+        if (connect(s.peer_fd.get(), s.relayed.ptr(), s.relayed.length) != 0 ||
+            send(s.peer_fd.get(), "hello", 5, 0) != 5) {
+            fail_errno(fmt::format("hello to relay port {}", port));
+        }
+        s.step = Step::ready;
+    }
+    // The hellos' forwarding has nowhere to go yet (no client is known): they
+    // are dropped. Give the server a moment to read them.
+    timespec pause{0, 100'000'000};
+    nanosleep(&pause, nullptr);
+}
+
 int run_relay(const Options& o) {
+    bool bare = o.mode == Mode::bare_relay;
     Credentials credentials(o.user, o.password);
     std::vector<Session> sessions(o.allocations);
     Control control(o, Plan::relay, sessions, credentials, random_seed());
     int64_t setup_start = now_ns();
-    control.setup_all();
+    if (bare) {
+        setup_bare(o, sessions);
+    } else {
+        control.setup_all();
+    }
     double setup_s = double(now_ns() - setup_start) / 1e9;
     std::vector<std::vector<Session*>> shares(o.threads);
     size_t ready = 0;
@@ -2092,7 +2133,9 @@ int run_relay(const Options& o) {
         d += w->counts();
         rtt.merge(w->rtt());
     }
-    control.delete_all();
+    if (!bare) {
+        control.delete_all();
+    }
 
     std::optional<double> server_cpu;
     if (server_cpu_before && server_cpu_after) {
@@ -2117,11 +2160,11 @@ int run_relay(const Options& o) {
         "1f},"
         "\"rtt_p50_us\":{},\"rtt_p99_us\":{},\"rtt_max_us\":{},\"client_cpu_s\":{:.3f},"
         "\"server_cpu_s\":{},\"server_us_per_relayed\":{},\"deleted\":{},{}",
-        common_json(o, "relay"), o.allocations, ready, o.size, o.seconds, o.rate, o.window, o.batch,
-        workers.size(), setup_s, wall, d.scheduled, d.sent, d.scheduled - d.sent, d.peer_received,
-        d.echoed, d.echo_drops, d.received, d.data_indications, d.bad, d.corrupt, d.stray,
-        d.timed_out, d.outstanding_at_end, d.send_errors, d.receive_errors, lost,
-        d.sent ? 100.0 * double(lost) / double(d.sent) : 0.0,
+        common_json(o, bare ? "bare-relay" : "relay"), o.allocations, ready, o.size, o.seconds,
+        o.rate, o.window, o.batch, workers.size(), setup_s, wall, d.scheduled, d.sent,
+        d.scheduled - d.sent, d.peer_received, d.echoed, d.echo_drops, d.received,
+        d.data_indications, d.bad, d.corrupt, d.stray, d.timed_out, d.outstanding_at_end,
+        d.send_errors, d.receive_errors, lost, d.sent ? 100.0 * double(lost) / double(d.sent) : 0.0,
         d.sent > d.peer_received ? d.sent - d.peer_received : 0,
         d.echoed > d.received ? d.echoed - d.received : 0, relayed, relayed_in_window,
         double(relayed_in_window) / o.seconds, double(d.received_in_window) / o.seconds,
@@ -2232,6 +2275,7 @@ int main(int argc, char** argv) {
         raise_fd_limit();
         switch (options.mode) {
             case Mode::relay:
+            case Mode::bare_relay:
                 return run_relay(options);
             case Mode::alloc_rate:
                 return run_alloc_rate(options);
