@@ -15,7 +15,13 @@
 // kernel and the machine charge any relay built this way; the rest of a real
 // server's cost is its own. Traffic only on 127.0.0.1.
 //
-//   bare_relay --port PORT --sessions N [--threads T]
+// With --io-uring (when built with liburing) each thread drives its sockets
+// through an io_uring instead: one recvmsg in flight per socket, sends queued
+// as submissions, and one io_uring_enter per wake-up for all of them. That
+// asks what a data plane on io_uring would save: on a machine where a system
+// call or a sleep costs microseconds, it is the other floor worth knowing.
+//
+//   bare_relay --port PORT --sessions N [--threads T] [--io-uring]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -33,6 +39,10 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#ifdef BARE_RELAY_IO_URING
+#include <liburing.h>
+#endif
 
 #include "common/unique_fd.hpp"
 
@@ -242,6 +252,166 @@ class Worker {
     Outbox outbox_;
 };
 
+#ifdef BARE_RELAY_IO_URING
+// The same forwarding through an io_uring. Each socket has one recvmsg in
+// flight into one of its two buffers; a datagram is sent from the buffer it
+// arrived in while the next recvmsg fills the other. A UDP send on loopback
+// completes while io_uring_enter submits it, so a buffer is free again by the
+// time its socket's next datagram is taken.
+class UringWorker {
+  public:
+    UringWorker(uint16_t port, std::vector<Session>& sessions, unsigned index, unsigned count)
+        : sessions_(sessions), listener_(bound_socket(port, true)) {
+        receivers_.push_back(std::make_unique<Receiver>(listener_.get(), 0, true));
+        for (size_t i = index; i < sessions.size(); i += count) {
+            receivers_.push_back(std::make_unique<Receiver>(sessions[i].relay.get(), i, false));
+        }
+    }
+
+    ~UringWorker() {
+        if (ring_ready_) {
+            io_uring_queue_exit(&ring_);
+        }
+    }
+
+    void run() {
+        // A single-issuer ring belongs to the thread that made it: made here.
+        io_uring_params params{};
+        params.flags =
+            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL;
+        if (int e = io_uring_queue_init_params(ring_entries, &ring_, &params); e < 0) {
+            errno = -e;
+            die("io_uring_queue_init_params");
+        }
+        ring_ready_ = true;
+        for (auto& r : receivers_) {
+            arm(*r);
+        }
+        while (true) {
+            io_uring_submit_and_wait(&ring_, 1);
+            io_uring_cqe* cqe = nullptr;
+            unsigned head = 0;
+            unsigned seen = 0;
+            io_uring_for_each_cqe(&ring_, head, cqe) {
+                ++seen;
+                // Sends report only failures (IOSQE_CQE_SKIP_SUCCESS) and carry no receiver.
+                if (auto* r = static_cast<Receiver*>(io_uring_cqe_get_data(cqe))) {
+                    if (cqe->res > 0) {
+                        forward(*r, static_cast<size_t>(cqe->res));
+                    }
+                    arm(*r);
+                }
+            }
+            io_uring_cq_advance(&ring_, seen);
+        }
+    }
+
+  private:
+    static constexpr unsigned ring_entries = 4096;
+
+    struct Receiver {
+        Receiver(int fd_, size_t session_, bool listener_)
+            : fd(fd_), session(session_), listener(listener_) {}
+        int fd;
+        size_t session;
+        bool listener;
+        std::array<std::array<uint8_t, slot_bytes>, 2> buffers{};
+        unsigned current = 0;
+        msghdr header{};
+        iovec iov{};
+        sockaddr_in source{};
+    };
+
+    struct Send {
+        msghdr header{};
+        iovec iov{};
+        sockaddr_in to{};
+    };
+
+    io_uring_sqe* next_sqe() {
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+        if (sqe == nullptr) {  // the queue is full: hand it to the kernel first
+            io_uring_submit(&ring_);
+            sqe = io_uring_get_sqe(&ring_);
+        }
+        if (sqe == nullptr) {
+            errno = EBUSY;
+            die("io_uring_get_sqe");
+        }
+        return sqe;
+    }
+
+    void arm(Receiver& r) {
+        r.current ^= 1;
+        size_t headroom = r.listener ? 0 : channel_header;
+        r.iov = {r.buffers[r.current].data() + headroom, slot_bytes - headroom};
+        r.header = {};
+        r.header.msg_name = &r.source;
+        r.header.msg_namelen = sizeof(r.source);
+        r.header.msg_iov = &r.iov;
+        r.header.msg_iovlen = 1;
+        io_uring_sqe* sqe = next_sqe();
+        io_uring_prep_recvmsg(sqe, r.fd, &r.header, 0);
+        io_uring_sqe_set_data(sqe, &r);
+    }
+
+    void send(int fd, uint8_t* data, size_t size, uint64_t to) {
+        Send& out = sends_[next_send_++ % sends_.size()];
+        out.to = unpack(to);
+        out.iov = {data, size};
+        out.header = {};
+        out.header.msg_name = &out.to;
+        out.header.msg_namelen = sizeof(out.to);
+        out.header.msg_iov = &out.iov;
+        out.header.msg_iovlen = 1;
+        io_uring_sqe* sqe = next_sqe();
+        io_uring_prep_sendmsg(sqe, fd, &out.header, 0);
+        sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+        io_uring_sqe_set_data(sqe, nullptr);
+    }
+
+    void forward(Receiver& r, size_t length) {
+        uint8_t* p = r.buffers[r.current].data();
+        if (r.listener) {
+            if (length < channel_header) {
+                return;
+            }
+            size_t index = size_t{uint16_t(p[0] << 8 | p[1])} - first_channel;
+            size_t payload = uint16_t(p[2] << 8 | p[3]);
+            if (index >= sessions_.size() || channel_header + payload > length) {
+                return;
+            }
+            Session& s = sessions_[index];
+            s.client.store(pack(r.source), std::memory_order_relaxed);
+            if (uint64_t peer = s.peer.load(std::memory_order_relaxed); peer != 0) {
+                send(s.relay.get(), p + channel_header, payload, peer);
+            }
+            return;
+        }
+        Session& s = sessions_[r.session];
+        s.peer.store(pack(r.source), std::memory_order_relaxed);
+        uint64_t client = s.client.load(std::memory_order_relaxed);
+        if (client == 0) {
+            return;
+        }
+        auto channel = static_cast<uint16_t>(first_channel + r.session);
+        p[0] = static_cast<uint8_t>(channel >> 8);
+        p[1] = static_cast<uint8_t>(channel);
+        p[2] = static_cast<uint8_t>(length >> 8);
+        p[3] = static_cast<uint8_t>(length);
+        send(listener_.get(), p, channel_header + length, client);
+    }
+
+    std::vector<Session>& sessions_;
+    UniqueFd listener_;
+    std::vector<std::unique_ptr<Receiver>> receivers_;  // stable addresses: the kernel holds them
+    std::array<Send, ring_entries> sends_{};
+    unsigned next_send_ = 0;
+    io_uring ring_{};
+    bool ring_ready_ = false;
+};
+#endif
+
 unsigned parse(std::string_view text, std::string_view name, unsigned low, unsigned high) {
     unsigned value = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -253,42 +423,12 @@ unsigned parse(std::string_view text, std::string_view name, unsigned low, unsig
     return value;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    unsigned port = 0;
-    unsigned sessions = 0;
-    unsigned threads = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string_view arg = argv[i];
-        if (arg == "--port") {
-            port = parse(argv[i + 1], arg, 1, 65535);
-        } else if (arg == "--sessions") {
-            sessions = parse(argv[i + 1], arg, 1, 16384);
-        } else if (arg == "--threads") {
-            threads = parse(argv[i + 1], arg, 1, 64);
-        } else {
-            fmt::print(stderr, "bare_relay: unknown option {}\n", arg);
-            return 2;
-        }
-    }
-    if (port == 0 || sessions == 0 || port + sessions > 65535) {
-        fmt::print(stderr,
-                   "usage: bare_relay --port PORT --sessions N [--threads T]\n"
-                   "(ports PORT .. PORT + N on 127.0.0.1)\n");
-        return 2;
-    }
-    std::vector<Session> table(sessions);
-    for (unsigned i = 0; i < sessions; ++i) {
-        table[i].relay = bound_socket(static_cast<uint16_t>(port + 1 + i), false);
-    }
-    std::vector<std::unique_ptr<Worker>> workers;
+template <typename W>
+int run_workers(uint16_t port, std::vector<Session>& table, unsigned threads) {
+    std::vector<std::unique_ptr<W>> workers;
     for (unsigned t = 0; t < threads; ++t) {
-        workers.push_back(std::make_unique<Worker>(port, table, t, threads));
+        workers.push_back(std::make_unique<W>(port, table, t, threads));
     }
-    fmt::print("bare_relay: 127.0.0.1:{}, relay ports {}..{}, {} threads\n", port, port + 1,
-               port + sessions, threads);
-    std::fflush(stdout);
     std::vector<std::thread> running;
     for (auto& w : workers) {
         running.emplace_back([&w] { w->run(); });
@@ -296,4 +436,58 @@ int main(int argc, char** argv) {
     for (auto& r : running) {
         r.join();
     }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    unsigned port = 0;
+    unsigned sessions = 0;
+    unsigned threads = 2;
+    bool io_uring = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--io-uring") {
+            io_uring = true;
+            continue;
+        }
+        if (i + 1 == argc) {
+            fmt::print(stderr, "bare_relay: {} needs a value\n", arg);
+            return 2;
+        }
+        ++i;
+        if (arg == "--port") {
+            port = parse(argv[i], arg, 1, 65535);
+        } else if (arg == "--sessions") {
+            sessions = parse(argv[i], arg, 1, 16384);
+        } else if (arg == "--threads") {
+            threads = parse(argv[i], arg, 1, 64);
+        } else {
+            fmt::print(stderr, "bare_relay: unknown option {}\n", arg);
+            return 2;
+        }
+    }
+    if (port == 0 || sessions == 0 || port + sessions > 65535) {
+        fmt::print(stderr,
+                   "usage: bare_relay --port PORT --sessions N [--threads T] [--io-uring]\n"
+                   "(ports PORT .. PORT + N on 127.0.0.1)\n");
+        return 2;
+    }
+    std::vector<Session> table(sessions);
+    for (unsigned i = 0; i < sessions; ++i) {
+        table[i].relay = bound_socket(static_cast<uint16_t>(port + 1 + i), false);
+    }
+    fmt::print("bare_relay: 127.0.0.1:{}, relay ports {}..{}, {} threads, {}\n", port, port + 1,
+               port + sessions, threads, io_uring ? "io_uring" : "epoll");
+    std::fflush(stdout);
+    if (io_uring) {
+#ifdef BARE_RELAY_IO_URING
+        return run_workers<UringWorker>(port, table, threads);
+#else
+        fmt::print(stderr, "bare_relay: built without liburing: no --io-uring\n");
+        return 2;
+#endif
+    }
+    return run_workers<Worker>(port, table, threads);
 }
