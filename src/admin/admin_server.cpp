@@ -28,6 +28,12 @@ int64_t unix_now() {
         .count();
 }
 
+int64_t unix_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 std::vector<std::string> split_path(std::string_view path) {
     std::vector<std::string> out;
     while (!path.empty()) {
@@ -230,8 +236,11 @@ void AdminServer::apply_bans() {
         ban_timer_ = 0;
     }
     if (auto next = store_.next_ban_expiry(now)) {
-        auto wait = static_cast<guint>(std::clamp<int64_t>(*next - now, 0, 86400));
-        ban_timer_ = g_timeout_add_seconds(wait, &AdminServer::on_ban_expiry, this);
+        // A ban ends when the clock reaches its second: wake just past it. Not
+        // g_timeout_add_seconds, which rounds to GLib's shared second ticks and
+        // let a ban outlive its expiry by up to two seconds.
+        int64_t wait_ms = std::clamp<int64_t>(*next * 1000 - unix_now_ms() + 20, 0, 86400000);
+        ban_timer_ = g_timeout_add(static_cast<guint>(wait_ms), &AdminServer::on_ban_expiry, this);
     }
 }
 

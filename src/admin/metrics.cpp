@@ -63,6 +63,10 @@ void relay_metrics(Exposition& e, const relay::RelayStats& r) {
     e.counter("relay_stun_requests_total", "STUN and TURN requests", r.stun_requests);
     e.counter("relay_udp_datagrams_in_total", "UDP datagrams received", r.udp_datagrams_in);
     e.counter("relay_udp_datagrams_out_total", "UDP datagrams sent", r.udp_datagrams_out);
+    e.counter("relay_udp_segmented_sends_total", "UDP GSO sends carrying several datagrams",
+              r.udp_segmented_sends);
+    e.counter("relay_udp_datagrams_segmented_total", "UDP datagrams sent inside GSO sends",
+              r.udp_datagrams_segmented);
 }
 
 void signal_metrics(Exposition& e, const signal::SignalStats& s) {

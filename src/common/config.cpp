@@ -362,6 +362,8 @@ const std::vector<KeySpec>& schema() {
         {{"relay", "allowed-peer-ip", ""}, cidr_list_setter(&RelaySettings::allowed_peer_ip)},
         {{"relay", "allow-loopback-peers", "false"},
          [](Config& c, std::string_view v) { return parse_bool(v, c.relay.allow_loopback_peers); }},
+        {{"relay", "udp-gso", "true"},
+         [](Config& c, std::string_view v) { return parse_bool(v, c.relay.udp_gso); }},
         {{"auth", "static-auth-secret", ""},
          [](Config& c, std::string_view v) {
              c.auth.static_auth_secret = v;

@@ -52,6 +52,7 @@ struct RelaySettings {
     CidrSet denied_peer_ip;
     CidrSet allowed_peer_ip;
     bool allow_loopback_peers = false;
+    bool udp_gso = true;
 };
 
 struct StaticUser {

@@ -20,6 +20,9 @@ struct alignas(64) WorkerCounters {
     std::atomic<uint64_t> dropped_malformed{0};
     std::atomic<uint64_t> dropped_oversized{0};
     std::atomic<uint64_t> dropped_send_failed{0};
+    // UDP GSO: sends that carried several datagrams, and the datagrams in them.
+    std::atomic<uint64_t> udp_segmented_sends{0};
+    std::atomic<uint64_t> udp_datagrams_segmented{0};
     std::atomic<uint64_t> tcp_connections_accepted{0};
     std::atomic<uint64_t> tcp_connections_open{0};
     std::atomic<uint64_t> tcp_connections_closed_bad_input{0};

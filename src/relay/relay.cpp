@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "relay/sockets.hpp"
 #include "relay/worker.hpp"
 
 namespace turnpike::relay {
@@ -29,6 +30,11 @@ void Relay::start() {
         spdlog::info("relay: STUN on {} (UDP and TCP), {} worker threads", address.to_string(),
                      workers_.size());
     }
+    if (config_.relay.udp_gso && !udp_segmentation_available()) {
+        spdlog::info(
+            "relay: this kernel has no UDP segmentation (UDP_SEGMENT); datagrams go "
+            "out one by one");
+    }
 }
 
 void Relay::stop() {
@@ -47,6 +53,9 @@ std::vector<std::string> Relay::reload(const Config& config) {
     }
     if (config.relay.software != config_.relay.software) {
         needs_restart.emplace_back("[relay] software");
+    }
+    if (config.relay.udp_gso != config_.relay.udp_gso) {
+        needs_restart.emplace_back("[relay] udp-gso");
     }
     if (config.relay.min_port != config_.relay.min_port ||
         config.relay.max_port != config_.relay.max_port) {
@@ -85,6 +94,8 @@ RelayStats Relay::stats() const {
         total.dropped_malformed += read(c.dropped_malformed);
         total.dropped_oversized += read(c.dropped_oversized);
         total.dropped_send_failed += read(c.dropped_send_failed);
+        total.udp_segmented_sends += read(c.udp_segmented_sends);
+        total.udp_datagrams_segmented += read(c.udp_datagrams_segmented);
         total.tcp_connections_accepted += read(c.tcp_connections_accepted);
         total.tcp_connections_open += read(c.tcp_connections_open);
         total.allocations_created += read(c.allocations_created);

@@ -24,6 +24,8 @@ struct RelayStats {
     uint64_t dropped_malformed = 0;
     uint64_t dropped_oversized = 0;
     uint64_t dropped_send_failed = 0;
+    uint64_t udp_segmented_sends = 0;
+    uint64_t udp_datagrams_segmented = 0;
     uint64_t tcp_connections_accepted = 0;
     uint64_t tcp_connections_open = 0;
     uint64_t allocations_created = 0;

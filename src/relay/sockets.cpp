@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -117,6 +118,13 @@ std::optional<RelayPorts> open_relay_socket(const SocketAddress& ip, uint16_t mi
 bool ipv6_available() {
     UniqueFd fd(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     return static_cast<bool>(fd);
+}
+
+bool udp_segmentation_available() {
+    UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    int segment = 0;
+    socklen_t length = sizeof(segment);
+    return fd && getsockopt(fd.get(), SOL_UDP, UDP_SEGMENT, &segment, &length) == 0;
 }
 
 }  // namespace turnpike::relay

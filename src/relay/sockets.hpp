@@ -28,4 +28,7 @@ std::optional<RelayPorts> open_relay_socket(const SocketAddress& ip, uint16_t mi
 // with a warning where it has not.
 bool ipv6_available();
 
+// Whether this kernel segments UDP sends (UDP_SEGMENT, Linux 4.18).
+bool udp_segmentation_available();
+
 }  // namespace turnpike::relay

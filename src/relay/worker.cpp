@@ -252,7 +252,7 @@ Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& share
       epoll_(epoll_create1(EPOLL_CLOEXEC)),
       in_batch_(std::make_unique<UdpBatch>()),
       out_batch_(std::make_unique<UdpBatch>()),
-      outbox_(counters_),
+      outbox_(counters_, settings.udp_gso && udp_segmentation_available()),
       now_(Clock::now()) {
     if (!epoll_) {
         throw std::system_error(errno, std::generic_category(), "epoll_create1");

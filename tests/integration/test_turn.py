@@ -803,6 +803,87 @@ class DataPlaneUdp(TurnTest):
         self.assertNothing(a, "b's data leaking to a")
 
 
+class UdpSegmentation(TurnTest):
+    """[relay] udp-gso: datagrams that leave one socket for one destination
+    together go out as one UDP GSO send, and each still arrives whole and in
+    order. The server is stopped (SIGSTOP) while a burst is sent, so that it
+    finds the whole burst queued and reads it in one batch."""
+
+    gso = "true"
+    # Runs of one size; a smaller datagram ends a run, a larger one starts one.
+    SIZES = [170] * 10 + [90] + [170] * 5 + [1200] * 4 + [40]
+    # Per direction: sends of 11 (ten 170s and the 90), 5 and 5 datagrams.
+    SEGMENTED_SENDS, SEGMENTED_DATAGRAMS = 3, 21
+
+    @classmethod
+    def server_settings(cls):
+        sections = settings()
+        sections["relay"]["udp-gso"] = cls.gso
+        return sections
+
+    def counters(self):
+        """The relay's counters, from the log line SIGUSR1 asks for."""
+        before = self.server.output().count("stats: ")
+        self.server.process.signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while self.server.output().count("stats: ") == before:
+            self.assertLess(time.monotonic(), deadline, "no stats line after SIGUSR1")
+            time.sleep(0.05)
+        line = [l for l in self.server.output().splitlines() if "stats: " in l][-1]
+        return {k: int(v) for k, v in (item.split("=") for item in line.split("stats: ")[1].split())}
+
+    def stopped(self):
+        """Whether every thread of the server has stopped (state T)."""
+        tasks = f"/proc/{self.server.process.proc.pid}/task"
+        for tid in os.listdir(tasks):
+            with open(f"{tasks}/{tid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "T":
+                    return False
+        return True
+
+    def burst(self, send, payloads):
+        # kill() returns before the threads stop: wait until they have, or a
+        # worker may still read the first datagrams of the burst on their own.
+        self.server.process.signal(signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while not self.stopped():
+            self.assertLess(time.monotonic(), deadline, "the server did not stop")
+            time.sleep(0.01)
+        try:
+            for payload in payloads:
+                send(payload)
+        finally:
+            self.server.process.signal(signal.SIGCONT)
+
+    def test_bursts_arrive_whole_and_in_order_both_ways(self):
+        client = self.allocated()
+        peer = self.peer()
+        channel = CHANNEL_MIN + 9
+        self.assertSuccess(client.channel_bind(channel, peer.address))
+        before = self.counters()
+        sent = [struct.pack("!I", i) + os.urandom(size - 4) for i, size in enumerate(self.SIZES)]
+        self.burst(lambda p: client.send_channel_data(channel, p), sent)
+        self.assertEqual([data for data, _ in peer.drain(QUIET)], sent,
+                         "client to peer: lost, changed or reordered")
+        self.burst(lambda p: peer.send(p, client.relayed), sent)
+        self.assertEqual([item.data for item in client.recv_all(QUIET)], sent,
+                         "peer to client: lost, changed or reordered")
+        after = self.counters()
+        sends = after["udp_segmented_sends"] - before["udp_segmented_sends"]
+        datagrams = after["udp_datagrams_segmented"] - before["udp_datagrams_segmented"]
+        if self.gso == "true":
+            self.assertEqual((sends, datagrams),
+                             (2 * self.SEGMENTED_SENDS, 2 * self.SEGMENTED_DATAGRAMS))
+        else:
+            self.assertEqual((sends, datagrams), (0, 0))
+        self.assertEqual(after["dropped_send_failed"], before["dropped_send_failed"])
+
+
+class UdpSegmentationOff(UdpSegmentation):
+    """udp-gso = false: the same bursts, every datagram sent on its own."""
+    gso = "false"
+
+
 class DataPlaneTcp(DataPlaneUdp):
     """The same over TURN-over-TCP: STUN and padded ChannelData framing on
     one stream (RFC 8656 section 12.5)."""
