@@ -79,6 +79,9 @@ class OutboxTest : public ::testing::Test {
         if (!udp_segmentation_available()) {
             GTEST_SKIP() << "this kernel has no UDP_SEGMENT (Linux 4.18 and later)";
         }
+        sender_ = bound_socket("127.0.0.1");
+        receiver_ = bound_socket("127.0.0.1");
+        to_receiver_ = name_of(receiver_.get());
     }
 
     // A datagram of `size` bytes whose every byte says which one it is.
@@ -97,6 +100,17 @@ class OutboxTest : public ::testing::Test {
                    sizeof(to), control, control_length);
     }
 
+    // `count` new datagrams of `size` bytes for `to`, added in order.
+    std::vector<Bytes> add_run(Outbox& outbox, int fd, const sockaddr_in& to, int count,
+                               size_t size) {
+        std::vector<Bytes> added;
+        for (int i = 0; i < count; ++i) {
+            added.push_back(datagram(size));
+            add(outbox, fd, to, added.back());
+        }
+        return added;
+    }
+
     static std::vector<Bytes> data_of(const std::vector<Received>& received) {
         std::vector<Bytes> out;
         for (const auto& r : received) {
@@ -105,6 +119,9 @@ class OutboxTest : public ::testing::Test {
         return out;
     }
 
+    UniqueFd sender_;    // on 127.0.0.1
+    UniqueFd receiver_;  // on 127.0.0.1, at to_receiver_
+    sockaddr_in to_receiver_{};
     WorkerCounters counters_;
     std::deque<Bytes> payloads_;  // stable addresses: the outbox does not copy
     unsigned serial_ = 0;
@@ -148,35 +165,21 @@ TEST_F(OutboxTest, CoalescedDatagramsArriveWholeAndInOrderForEachDestination) {
 }
 
 TEST_F(OutboxTest, SegmentationOffSendsEachDatagramOnItsOwn) {
-    UniqueFd sender = bound_socket("127.0.0.1");
-    UniqueFd a = bound_socket("127.0.0.1");
-    sockaddr_in to_a = name_of(a.get());
     Outbox outbox(counters_, false);
-    std::vector<Bytes> want;
-    for (int i = 0; i < 8; ++i) {
-        want.push_back(datagram(170));
-        add(outbox, sender.get(), to_a, want.back());
-    }
+    std::vector<Bytes> want = add_run(outbox, sender_.get(), to_receiver_, 8, 170);
     outbox.flush();
-    EXPECT_EQ(data_of(drain(a.get())), want);
+    EXPECT_EQ(data_of(drain(receiver_.get())), want);
     EXPECT_EQ(counters_.udp_datagrams_out.load(), 8u);
     EXPECT_EQ(counters_.udp_segmented_sends.load(), 0u);
 }
 
 TEST_F(OutboxTest, GroupsStopAtTheKernelsSegmentLimitAndAFullOutboxFlushesItself) {
-    UniqueFd sender = bound_socket("127.0.0.1");
-    UniqueFd a = bound_socket("127.0.0.1");
-    sockaddr_in to_a = name_of(a.get());
     Outbox outbox(counters_);
-    std::vector<Bytes> want;
     // 200 datagrams: the outbox holds 128, so it flushes once by itself.
-    for (int i = 0; i < 200; ++i) {
-        want.push_back(datagram(64));
-        add(outbox, sender.get(), to_a, want.back());
-    }
+    std::vector<Bytes> want = add_run(outbox, sender_.get(), to_receiver_, 200, 64);
     EXPECT_EQ(counters_.udp_datagrams_out.load(), Outbox::capacity);
     outbox.flush();
-    EXPECT_EQ(data_of(drain(a.get())), want);
+    EXPECT_EQ(data_of(drain(receiver_.get())), want);
     EXPECT_EQ(counters_.udp_datagrams_out.load(), 200u);
     // 128 = 64 + 64, then 72 = 64 + 8: never more than 64 segments a send.
     EXPECT_EQ(counters_.udp_segmented_sends.load(), 4u);
@@ -184,36 +187,23 @@ TEST_F(OutboxTest, GroupsStopAtTheKernelsSegmentLimitAndAFullOutboxFlushesItself
 }
 
 TEST_F(OutboxTest, DatagramsAboveTheSegmentBoundGoAlone) {
-    UniqueFd sender = bound_socket("127.0.0.1");
-    UniqueFd a = bound_socket("127.0.0.1");
-    sockaddr_in to_a = name_of(a.get());
     Outbox outbox(counters_);
-    std::vector<Bytes> want;
-    for (int i = 0; i < 3; ++i) {
-        want.push_back(datagram(Outbox::max_segment_bytes + 1));
-        add(outbox, sender.get(), to_a, want.back());
-    }
+    std::vector<Bytes> want =
+        add_run(outbox, sender_.get(), to_receiver_, 3, Outbox::max_segment_bytes + 1);
     outbox.flush();
-    EXPECT_EQ(data_of(drain(a.get())), want);
+    EXPECT_EQ(data_of(drain(receiver_.get())), want);
     EXPECT_EQ(counters_.udp_segmented_sends.load(), 0u);
 }
 
 TEST_F(OutboxTest, ASendTheKernelRefusesToSegmentGoesOutDatagramByDatagram) {
-    UniqueFd sender = bound_socket("127.0.0.1");
     // Without UDP checksums the kernel refuses GSO (EINVAL), as a route
     // without checksum offload does (EIO).
     int one = 1;
-    ASSERT_EQ(setsockopt(sender.get(), SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)), 0);
-    UniqueFd a = bound_socket("127.0.0.1");
-    sockaddr_in to_a = name_of(a.get());
+    ASSERT_EQ(setsockopt(sender_.get(), SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one)), 0);
     Outbox outbox(counters_);
-    std::vector<Bytes> want;
-    for (int i = 0; i < 6; ++i) {
-        want.push_back(datagram(170));
-        add(outbox, sender.get(), to_a, want.back());
-    }
+    std::vector<Bytes> want = add_run(outbox, sender_.get(), to_receiver_, 6, 170);
     outbox.flush();
-    EXPECT_EQ(data_of(drain(a.get())), want);
+    EXPECT_EQ(data_of(drain(receiver_.get())), want);
     EXPECT_EQ(counters_.udp_datagrams_out.load(), 6u);
     EXPECT_EQ(counters_.udp_segmented_sends.load(), 0u);
     EXPECT_EQ(counters_.dropped_send_failed.load(), 0u);
@@ -223,9 +213,7 @@ TEST_F(OutboxTest, ASendTheKernelRefusesToSegmentGoesOutDatagramByDatagram) {
 TEST_F(OutboxTest, DatagramsWithOtherSourceAddressesAreNotCoalesced) {
     // A wildcard socket answers from the address each client used
     // (IP_PKTINFO): datagrams that differ in it must not share a send.
-    UniqueFd sender = bound_socket("0.0.0.0");
-    UniqueFd a = bound_socket("127.0.0.1");
-    sockaddr_in to_a = name_of(a.get());
+    UniqueFd wildcard = bound_socket("0.0.0.0");
     auto pktinfo = [](const char* ip) {
         std::array<uint8_t, CMSG_SPACE(sizeof(in_pktinfo))> control{};
         msghdr m{};
@@ -247,10 +235,11 @@ TEST_F(OutboxTest, DatagramsWithOtherSourceAddressesAreNotCoalesced) {
     for (int i = 0; i < 8; ++i) {
         const auto& control = i % 3 == 0 ? from_3 : from_2;
         want.emplace_back(i % 3 == 0 ? "127.0.0.3" : "127.0.0.2", datagram(120));
-        add(outbox, sender.get(), to_a, want.back().second, control.data(), control.size());
+        add(outbox, wildcard.get(), to_receiver_, want.back().second, control.data(),
+            control.size());
     }
     outbox.flush();
-    std::vector<Received> got = drain(a.get());
+    std::vector<Received> got = drain(receiver_.get());
     ASSERT_EQ(got.size(), want.size());
     // Each source's datagrams in order; the two sources' groups may interleave.
     for (const char* source : {"127.0.0.2", "127.0.0.3"}) {
