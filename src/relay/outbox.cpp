@@ -43,9 +43,10 @@ void Outbox::add(int fd, const void* data, size_t size, const sockaddr* name, so
     if (control == nullptr || control_length > UdpBatch::control_bytes) {
         control_length = 0;
     }
-    Group* group = group_for(fd, size, name, name_length, control, control_length);
+    uint64_t key = destination_key(name, name_length);
+    Group* group = group_for(key, fd, size, name, name_length, control, control_length);
     if (group == nullptr) {
-        group = &open_group(fd, size, name, name_length, control, control_length);
+        group = &open_group(key, fd, size, name, name_length, control, control_length);
     } else if (size < group->segment) {
         group->closed = true;
     }
@@ -57,12 +58,12 @@ void Outbox::add(int fd, const void* data, size_t size, const sockaddr* name, so
 }
 
 // The latest group of this flow, if the datagram may join it.
-Outbox::Group* Outbox::group_for(int fd, size_t size, const sockaddr* name, socklen_t name_length,
-                                 const void* control, size_t control_length) {
+Outbox::Group* Outbox::group_for(uint64_t key, int fd, size_t size, const sockaddr* name,
+                                 socklen_t name_length, const void* control,
+                                 size_t control_length) {
     if (!segmentation_) {
         return nullptr;
     }
-    uint64_t key = destination_key(name, name_length);
     unsigned stop = group_count_ > group_search_depth ? group_count_ - group_search_depth : 0;
     for (unsigned g = group_count_; g-- > stop;) {
         Group& group = groups_[g];
@@ -73,23 +74,24 @@ Outbox::Group* Outbox::group_for(int fd, size_t size, const sockaddr* name, sock
             continue;
         }
         bool fits = !group.closed && group.count < max_segments && size <= group.segment &&
-                    group.segment <= max_segment_bytes && group.bytes + size <= max_group_bytes;
+                    group.bytes + size <= max_group_bytes;
         return fits ? &group : nullptr;
     }
     return nullptr;
 }
 
-Outbox::Group& Outbox::open_group(int fd, size_t size, const sockaddr* name, socklen_t name_length,
-                                  const void* control, size_t control_length) {
+Outbox::Group& Outbox::open_group(uint64_t key, int fd, size_t size, const sockaddr* name,
+                                  socklen_t name_length, const void* control,
+                                  size_t control_length) {
     Group& group = groups_[group_count_++];
-    group.key = destination_key(name, name_length);
+    group.key = key;
     group.fd = fd;
     group.name_length = name_length;
     group.control_length = control_length;
     group.segment = size;
     group.bytes = 0;
     group.count = 0;
-    group.closed = false;
+    group.closed = size > max_segment_bytes;  // too large to share a send
     std::memcpy(&group.name, name, name_length);
     if (control_length != 0) {
         std::memcpy(group.control.data(), control, control_length);

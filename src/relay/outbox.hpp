@@ -61,15 +61,15 @@ class Outbox {
         size_t bytes;
         unsigned count;
         unsigned first_slot;  // where its datagrams start in slots_, once laid out
-        bool closed;          // a smaller datagram came last: nothing may follow
+        bool closed;          // nothing may join: a smaller one came last, or it is too large
         sockaddr_storage name;
         alignas(cmsghdr) std::array<uint8_t, group_control_bytes> control;
     };
 
-    Group* group_for(int fd, size_t size, const sockaddr* name, socklen_t name_length,
+    Group* group_for(uint64_t key, int fd, size_t size, const sockaddr* name, socklen_t name_length,
                      const void* control, size_t control_length);
-    Group& open_group(int fd, size_t size, const sockaddr* name, socklen_t name_length,
-                      const void* control, size_t control_length);
+    Group& open_group(uint64_t key, int fd, size_t size, const sockaddr* name,
+                      socklen_t name_length, const void* control, size_t control_length);
     void lay_out();
     void send_run(unsigned first, unsigned count);
     void send_alone(const Group& group);
