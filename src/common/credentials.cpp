@@ -16,8 +16,7 @@ namespace turnpike {
 
 namespace {
 
-// OpenSSL wants a pointer even for zero bytes; some OpenSSL 3 releases read
-// a null HMAC key as "no key set" and fail.
+// OpenSSL wants a pointer even for zero bytes.
 constexpr uint8_t kNoBytes[1] = {0};
 
 const uint8_t* non_null(std::span<const uint8_t> bytes) {
@@ -29,65 +28,6 @@ int checked_int(std::size_t size) {
         throw std::length_error("input too large for OpenSSL");
     }
     return static_cast<int>(size);
-}
-
-struct MdContextFree {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-
-// A digest fetched once: OpenSSL 3's HMAC() and EVP_sha1() look the algorithm
-// up by name on every call, which cost more than the hashing itself on the
-// TURN request path (two thirds of an Allocate's instructions).
-const EVP_MD* fetched_digest(const char* name) {
-    const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-    if (md == nullptr) {
-        throw std::runtime_error(fmt::format("OpenSSL has no {}", name));
-    }
-    return md;
-}
-
-bool digest_parts(EVP_MD_CTX* context, const EVP_MD* md, std::span<const uint8_t> first,
-                  std::span<const uint8_t> second, uint8_t* out) {
-    unsigned int length = 0;
-    return EVP_DigestInit_ex(context, md, nullptr) == 1 &&
-           EVP_DigestUpdate(context, first.data(), first.size()) == 1 &&
-           EVP_DigestUpdate(context, non_null(second), second.size()) == 1 &&
-           EVP_DigestFinal_ex(context, out, &length) == 1;
-}
-
-// HMAC as RFC 2104 defines it, over a pre-fetched digest and a per-thread
-// context: H((K ^ opad) || H((K ^ ipad) || data)). SHA-1 and SHA-256 both
-// have 64-byte blocks.
-template <std::size_t N>
-std::array<uint8_t, N> hmac(const EVP_MD* md, std::span<const uint8_t> key,
-                            std::span<const uint8_t> data) {
-    constexpr std::size_t block = 64;
-    thread_local std::unique_ptr<EVP_MD_CTX, MdContextFree> context(EVP_MD_CTX_new());
-    std::array<uint8_t, block> padded{};
-    std::array<uint8_t, N> inner{};
-    std::array<uint8_t, N> out{};
-    bool ok = context != nullptr;
-    if (key.size() > block) {
-        ok = ok && digest_parts(context.get(), md, key, {}, padded.data());
-    } else {
-        std::copy(key.begin(), key.end(), padded.begin());
-    }
-    std::array<uint8_t, block> pad{};
-    for (std::size_t i = 0; i < block; ++i) {
-        pad[i] = padded[i] ^ 0x36;
-    }
-    ok = ok && digest_parts(context.get(), md, pad, data, inner.data());
-    for (std::size_t i = 0; i < block; ++i) {
-        pad[i] = padded[i] ^ 0x5c;
-    }
-    ok = ok && digest_parts(context.get(), md, pad, inner, out.data());
-    OPENSSL_cleanse(padded.data(), padded.size());
-    OPENSSL_cleanse(pad.data(), pad.size());
-    OPENSSL_cleanse(inner.data(), inner.size());
-    if (!ok) {
-        throw std::runtime_error("HMAC failed in OpenSSL");
-    }
-    return out;
 }
 
 template <std::size_t N>
@@ -120,24 +60,51 @@ struct MdContextDeleter {
     void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
 };
 
+// Fetched once: OpenSSL 3's EVP_md5() looks the algorithm up by name on
+// every call.
+const EVP_MD* fetched_digest(const char* name) {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+    if (md == nullptr) {
+        throw std::runtime_error(fmt::format("OpenSSL has no {}", name));
+    }
+    return md;
+}
+
 bool digest_update(EVP_MD_CTX* context, std::string_view part) {
     return EVP_DigestUpdate(context, part.data(), part.size()) == 1;
 }
 
-template <std::size_t N>
-std::string to_hex(const std::array<uint8_t, N>& bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(N * 2);
-    for (uint8_t b : bytes) {
-        out.push_back(kDigits[b >> 4]);
-        out.push_back(kDigits[b & 0x0F]);
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// `value` as out.size() hex digits, most significant first.
+void put_hex(uint64_t value, std::span<char> out) {
+    for (auto digit = out.rbegin(); digit != out.rend(); ++digit) {
+        *digit = kHexDigits[value & 0x0F];
+        value >>= 4;
     }
-    return out;
+}
+
+void put_hex(std::span<const uint8_t> bytes, std::span<char> out) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        out[2 * i] = kHexDigits[bytes[i] >> 4];
+        out[2 * i + 1] = kHexDigits[bytes[i] & 0x0F];
+    }
+}
+
+// A key no one else has, turned into HMAC state at once and wiped.
+HmacSha256 random_nonce_key() {
+    std::array<uint8_t, 32> key{};
+    if (RAND_bytes(key.data(), checked_int(key.size())) != 1) {
+        throw std::runtime_error("OpenSSL could not supply random bytes for the nonce key");
+    }
+    HmacSha256 keyed(key);
+    OPENSSL_cleanse(key.data(), key.size());
+    return keyed;
 }
 
 constexpr std::size_t kNonceTimeDigits = 16;
-constexpr std::size_t kNonceLength = kNonceTimeDigits + 32;
+constexpr std::size_t kNonceLength = NonceText::length;
+static_assert(kNonceLength == kNonceTimeDigits + 2 * 16);
 
 std::optional<int64_t> nonce_issue_time(std::string_view nonce) {
     const auto digits = nonce.substr(0, kNonceTimeDigits);
@@ -168,13 +135,11 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
 }
 
 Sha1Digest hmac_sha1(std::span<const uint8_t> key, std::span<const uint8_t> data) {
-    static const EVP_MD* sha1 = fetched_digest("SHA1");
-    return hmac<20>(sha1, key, data);
+    return HmacSha1(key).mac(data);
 }
 
 Sha256Digest hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data) {
-    static const EVP_MD* sha256 = fetched_digest("SHA256");
-    return hmac<32>(sha256, key, data);
+    return HmacSha256(key).mac(data);
 }
 
 std::string base64_encode(std::span<const uint8_t> data) {
@@ -238,17 +203,11 @@ LongTermKey long_term_key(std::string_view username, std::string_view realm,
     return key;
 }
 
-NonceSource::NonceSource(std::chrono::seconds lifetime) : lifetime_(lifetime) {
+NonceSource::NonceSource(std::chrono::seconds lifetime)
+    : lifetime_(lifetime), mac_key_(random_nonce_key()) {
     if (lifetime <= std::chrono::seconds::zero()) {
         throw std::invalid_argument("a nonce lifetime must be positive");
     }
-    if (RAND_bytes(key_.data(), checked_int(key_.size())) != 1) {
-        throw std::runtime_error("OpenSSL could not supply random bytes for the nonce key");
-    }
-}
-
-NonceSource::~NonceSource() {
-    cleanse(key_);
 }
 
 std::array<uint8_t, 16> NonceSource::mac(int64_t issued, const IpAddress& client) const {
@@ -261,16 +220,20 @@ std::array<uint8_t, 16> NonceSource::mac(int64_t issued, const IpAddress& client
     const auto address = client.bytes();
     std::copy(address.begin(), address.end(), message.begin() + 9);
 
-    auto full = hmac_sha256(key_, message);
+    auto full = mac_key_.mac(message);
     std::array<uint8_t, 16> truncated{};
     std::copy_n(full.begin(), truncated.size(), truncated.begin());
     cleanse(full);
     return truncated;
 }
 
-std::string NonceSource::issue(std::chrono::sys_seconds now, const IpAddress& client) const {
+NonceText NonceSource::issue(std::chrono::sys_seconds now, const IpAddress& client) const {
     const auto issued = unix_seconds(now);
-    return fmt::format("{:016x}", static_cast<uint64_t>(issued)) + to_hex(mac(issued, client));
+    NonceText nonce;
+    std::span<char> text(nonce.chars);
+    put_hex(static_cast<uint64_t>(issued), text.first(kNonceTimeDigits));
+    put_hex(mac(issued, client), text.subspan(kNonceTimeDigits));
+    return nonce;
 }
 
 NonceStatus NonceSource::check(std::string_view nonce, std::chrono::sys_seconds now,
@@ -282,7 +245,7 @@ NonceStatus NonceSource::check(std::string_view nonce, std::chrono::sys_seconds 
     // Rebuilding the whole nonce and comparing it also rejects any other
     // spelling of the same time (upper-case hex).
     const auto expected = issue(std::chrono::sys_seconds(std::chrono::seconds(*issued)), client);
-    if (!constant_time_equal(nonce, expected)) {
+    if (!constant_time_equal(nonce, expected.view())) {
         return NonceStatus::invalid;
     }
     return unix_seconds(now) - *issued > lifetime_.count() ? NonceStatus::stale

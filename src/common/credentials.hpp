@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/cidr.hpp"
+#include "common/hmac.hpp"
 
 // TURN credentials: the crypto the relay checks requests with and the signal
 // server mints credentials with. Nothing here logs, and no error message ever
@@ -26,10 +27,7 @@ inline std::span<const uint8_t> byte_span(std::string_view text) {
 bool constant_time_equal(std::span<const uint8_t> a, std::span<const uint8_t> b) noexcept;
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
-using Sha1Digest = std::array<uint8_t, 20>;
-using Sha256Digest = std::array<uint8_t, 32>;
-
-// Throw std::runtime_error only if OpenSSL itself fails.
+// One-off MACs; hmac.hpp keeps a key ready for many.
 Sha1Digest hmac_sha1(std::span<const uint8_t> key, std::span<const uint8_t> data);
 Sha256Digest hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data);
 std::string base64_encode(std::span<const uint8_t> data);  // standard alphabet, padded
@@ -74,6 +72,14 @@ LongTermKey long_term_key(std::string_view username, std::string_view realm,
 
 enum class NonceStatus { valid, stale, invalid };
 
+// A nonce's text, held inline so that issuing one allocates nothing.
+struct NonceText {
+    static constexpr std::size_t length = 48;
+    std::array<char, length> chars{};
+    std::string_view view() const { return {chars.data(), chars.size()}; }
+    operator std::string_view() const { return view(); }  // NOLINT: it is text
+};
+
 // Issues nonces that carry their own issue time and a MAC binding it to the
 // client's IP address, so checking one needs no server state: 16 hex digits
 // of the issue time (unix seconds) and 32 hex digits of
@@ -89,9 +95,8 @@ class NonceSource {
     explicit NonceSource(std::chrono::seconds lifetime);
     NonceSource(const NonceSource&) = delete;
     NonceSource& operator=(const NonceSource&) = delete;
-    ~NonceSource();
 
-    std::string issue(std::chrono::sys_seconds now, const IpAddress& client) const;
+    NonceText issue(std::chrono::sys_seconds now, const IpAddress& client) const;
     // invalid: not ours, altered, or issued to another address; stale: ours
     // but older than the lifetime.
     NonceStatus check(std::string_view nonce, std::chrono::sys_seconds now,
@@ -102,7 +107,7 @@ class NonceSource {
     std::array<uint8_t, 16> mac(int64_t issued, const IpAddress& client) const;
 
     std::chrono::seconds lifetime_;
-    std::array<uint8_t, 32> key_{};
+    HmacSha256 mac_key_;  // from 32 random bytes
 };
 
 }  // namespace turnpike

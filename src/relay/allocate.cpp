@@ -235,7 +235,7 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
 
         SocketAddress reported = reported_address(socket->bound(), s);
         auto allocation = std::make_unique<Allocation>(*worker_, link, std::move(socket), reported,
-                                                       std::string(auth.username), auth.key);
+                                                       std::string(auth.username));
         std::memcpy(allocation->allocate_transaction.data(), transaction, 12);
         allocation->set_rate(s.quotas.max_bps);
         allocation->expires = now + granted_lifetime(request.lifetime, s.quotas.max_lifetime);

@@ -51,13 +51,12 @@ void put16(uint8_t* at, uint16_t v) {
 
 Allocation::Allocation(Worker& worker, const ClientLink& link,
                        std::unique_ptr<RelaySocket> relay_socket, const SocketAddress& reported,
-                       std::string username, const LongTermKey& key)
+                       std::string username)
     : worker_(worker),
       link_(link),
       socket_(std::move(relay_socket)),
       reported_(reported),
-      username_(std::move(username)),
-      key_(key) {
+      username_(std::move(username)) {
     if (link_.is_udp() && link_.answer_from_local) {
         source_control_length_ =
             source_control(link_.local, source_control_.data(), source_control_.size());

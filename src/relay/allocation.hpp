@@ -36,7 +36,7 @@ class Allocation : public EventSource {
     static constexpr size_t headroom = 64;
 
     Allocation(Worker& worker, const ClientLink& link, std::unique_ptr<RelaySocket> relay_socket,
-               const SocketAddress& reported, std::string username, const LongTermKey& key);
+               const SocketAddress& reported, std::string username);
     ~Allocation() override;
 
     // Peer → client.
@@ -65,7 +65,6 @@ class Allocation : public EventSource {
     }                                                            // what the socket is bound to
     const SocketAddress& reported() const { return reported_; }  // what the client is told
     const std::string& username() const { return username_; }
-    const LongTermKey& key() const { return key_; }
     Clock::time_point expires = {};
     std::array<uint8_t, 12> allocate_transaction{};  // to answer a retransmitted Allocate
 
@@ -81,7 +80,6 @@ class Allocation : public EventSource {
     std::unique_ptr<RelaySocket> socket_;
     SocketAddress reported_;
     std::string username_;
-    LongTermKey key_;
     std::vector<Permission> permissions_;
     std::vector<ChannelBinding> channels_;
     TokenBucket to_peer_;

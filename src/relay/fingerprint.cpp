@@ -1,6 +1,6 @@
 #include "relay/fingerprint.hpp"
 
-#include <zlib.h>
+#include "relay/crc32.hpp"
 
 namespace turnpike::relay {
 
@@ -28,8 +28,7 @@ void store32(uint8_t* p, uint32_t v) {
 }  // namespace
 
 uint32_t fingerprint_of(std::span<const uint8_t> bytes) {
-    auto crc = crc32(0L, bytes.data(), static_cast<uInt>(bytes.size()));
-    return static_cast<uint32_t>(crc) ^ fingerprint_xor;
+    return crc32(bytes) ^ fingerprint_xor;
 }
 
 bool fingerprint_matches(std::span<const uint8_t> message) {

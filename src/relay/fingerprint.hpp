@@ -1,8 +1,8 @@
 #pragma once
 // FINGERPRINT (RFC 8489 section 14.7): CRC-32 of the message before it, XORed
 // with 0x5354554E. Turnpike computes it itself rather than through libnice,
-// whose byte-at-a-time CRC was 6% of the server's CPU under Allocate load;
-// zlib's runs several bytes per step.
+// whose byte-at-a-time CRC was 6% of the server's CPU under Allocate load
+// (crc32.hpp).
 
 #include <cstddef>
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "relay/fingerprint.hpp"
+#include "relay/message_integrity.hpp"
 #include "relay/stun_attributes.hpp"
 
 namespace turnpike::relay {
@@ -98,9 +99,14 @@ bool StunCodec::start_error(StunMessage& response, std::span<uint8_t> out,
                                  code);
 }
 
-size_t StunCodec::finish(StunMessage& response, std::span<const uint8_t> key) {
-    size_t length = stun_agent_finish_message(response.agent, &response,
-                                              key.empty() ? nullptr : key.data(), key.size());
+size_t StunCodec::finish(StunMessage& response, const HmacSha1* integrity) {
+    // With no key libnice only closes the message (requests and responses
+    // were validated without credentials, so none rides on `response`).
+    size_t length = stun_agent_finish_message(response.agent, &response, nullptr, 0);
+    if (length != 0 && integrity != nullptr) {
+        length =
+            append_message_integrity({response.buffer, response.buffer_len}, length, *integrity);
+    }
     return with_fingerprint(response, length);
 }
 

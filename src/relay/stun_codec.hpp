@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/address.hpp"
+#include "common/hmac.hpp"
 
 namespace turnpike::relay {
 
@@ -34,9 +35,9 @@ class StunCodec {
     // Starts an error response with ERROR-CODE and its reason phrase.
     bool start_error(StunMessage& response, std::span<uint8_t> out, const StunMessage& request,
                      StunError code);
-    // Adds MESSAGE-INTEGRITY when `key` is given, then FINGERPRINT for RFC 8489
-    // clients. Returns the message length, 0 when it did not fit.
-    size_t finish(StunMessage& response, std::span<const uint8_t> key = {});
+    // Adds MESSAGE-INTEGRITY when `integrity` is given, then FINGERPRINT for
+    // RFC 8489 clients. Returns the message length, 0 when it did not fit.
+    size_t finish(StunMessage& response, const HmacSha1* integrity = nullptr);
 
     // A 420 listing the request's unknown comprehension-required attributes.
     size_t unknown_attributes_error(std::span<uint8_t> out, const StunMessage& request);

@@ -84,8 +84,7 @@ size_t StunServer::handle_request(const StunMessage& msg, std::span<const uint8_
     TurnState& turn = worker_->turn();
     AuthOutcome auth = authenticate(
         packet, *turn.settings, turn.shared.nonces, IpAddress(link.client),
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
-        turn.scratch);
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
     switch (auth.kind) {
         case AuthOutcome::Kind::ok:
             break;
@@ -165,8 +164,8 @@ size_t StunServer::error(const StunMessage& msg, std::span<uint8_t> out, int cod
         return 0;
     }
     bump(counters_.error_responses);
-    if (auth != nullptr && auth->kind == AuthOutcome::Kind::ok) {
-        return codec_.finish(response, auth->key);
+    if (auth != nullptr && auth->key) {
+        return codec_.finish(response, &auth->key->integrity);
     }
     return codec_.finish(response);
 }
@@ -178,13 +177,13 @@ size_t StunServer::challenge(const StunMessage& msg, std::span<uint8_t> out, int
         return 0;
     }
     TurnState& turn = worker_->turn();
-    std::string nonce = turn.shared.nonces.issue(
+    NonceText nonce = turn.shared.nonces.issue(
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
         IpAddress(link.client));
     if (stun_message_append_string(&response, STUN_ATTRIBUTE_REALM, turn.settings->realm.c_str()) !=
             STUN_MESSAGE_RETURN_SUCCESS ||
-        stun_message_append_string(&response, STUN_ATTRIBUTE_NONCE, nonce.c_str()) !=
-            STUN_MESSAGE_RETURN_SUCCESS) {
+        stun_message_append_bytes(&response, STUN_ATTRIBUTE_NONCE, nonce.chars.data(),
+                                  nonce.chars.size()) != STUN_MESSAGE_RETURN_SUCCESS) {
         return 0;
     }
     bump(counters_.error_responses);
@@ -192,7 +191,7 @@ size_t StunServer::challenge(const StunMessage& msg, std::span<uint8_t> out, int
 }
 
 size_t StunServer::success(StunMessage& response, const AuthOutcome& auth) {
-    return codec_.finish(response, auth.key);
+    return codec_.finish(response, auth.key ? &auth.key->integrity : nullptr);
 }
 
 size_t StunServer::empty_success(const StunMessage& msg, std::span<uint8_t> out,

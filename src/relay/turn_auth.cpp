@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "relay/message_integrity.hpp"
 #include "relay/stun_attributes.hpp"
 
 namespace turnpike::relay {
@@ -45,9 +46,11 @@ AuthAttributes find_auth_attributes(std::span<const uint8_t> request) {
     return found;
 }
 
-std::optional<LongTermKey> key_for(std::string_view username, const TurnSettings& settings,
-                                   std::chrono::sys_seconds now) {
-    if (auto user = settings.users.find(std::string(username)); user != settings.users.end()) {
+// The user's key, ready for HMAC: a static user's was made when the config
+// was loaded; a REST username's is derived from the shared secret here.
+std::optional<UserKey> key_for(std::string_view username, const TurnSettings& settings,
+                               std::chrono::sys_seconds now) {
+    if (auto user = settings.users.find(username); user != settings.users.end()) {
         return user->second;
     }
     if (settings.rest_secret.empty()) {
@@ -57,37 +60,14 @@ std::optional<LongTermKey> key_for(std::string_view username, const TurnSettings
     if (!password) {
         return std::nullopt;
     }
-    return long_term_key(username, settings.realm, *password);
+    return UserKey(long_term_key(username, settings.realm, *password));
 }
 
 }  // namespace
 
-bool integrity_matches(std::span<const uint8_t> request, const LongTermKey& key,
-                       std::vector<uint8_t>& scratch) {
-    std::optional<AttributeView> integrity;
-    for_each_attribute(request, [&](const AttributeView& a) {
-        if (a.type == STUN_ATTRIBUTE_MESSAGE_INTEGRITY) {
-            integrity = a;
-            return false;
-        }
-        return true;
-    });
-    if (!integrity || integrity->value.size() != 20) {
-        return false;
-    }
-    // The HMAC covers the message up to MESSAGE-INTEGRITY, with the length
-    // field saying the message ends right after it (RFC 8489 section 14.5).
-    scratch.assign(request.begin(), request.begin() + static_cast<long>(integrity->offset));
-    uint16_t length = static_cast<uint16_t>(integrity->offset + 24 - 20);
-    scratch[2] = static_cast<uint8_t>(length >> 8);
-    scratch[3] = static_cast<uint8_t>(length);
-    Sha1Digest expected = hmac_sha1(key, scratch);
-    return constant_time_equal(expected, integrity->value);
-}
-
 AuthOutcome authenticate(std::span<const uint8_t> request, const TurnSettings& settings,
                          const NonceSource& nonces, const IpAddress& client,
-                         std::chrono::sys_seconds now, std::vector<uint8_t>& scratch) {
+                         std::chrono::sys_seconds now) {
     using Kind = AuthOutcome::Kind;
     AuthAttributes found = find_auth_attributes(request);
     if (!found.integrity) {
@@ -103,10 +83,10 @@ AuthOutcome authenticate(std::span<const uint8_t> request, const TurnSettings& s
         return AuthOutcome{Kind::unauthorized, {}, {}};
     }
     auto key = key_for(*found.username, settings, now);
-    if (!key || !integrity_matches(request, *key, scratch)) {
+    if (!key || !integrity_matches(request, key->integrity)) {
         return AuthOutcome{Kind::unauthorized, {}, {}};
     }
-    return {Kind::ok, *found.username, *key};
+    return {Kind::ok, *found.username, std::move(key)};
 }
 
 }  // namespace turnpike::relay

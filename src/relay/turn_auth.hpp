@@ -1,11 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <span>
 #include <string_view>
-#include <vector>
 
 #include "common/credentials.hpp"
+#include "relay/message_integrity.hpp"
 #include "relay/turn_settings.hpp"
 
 namespace turnpike::relay {
@@ -22,16 +23,12 @@ struct AuthOutcome {
         bad_request,   // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
     };
     Kind kind = Kind::challenge;
-    std::string_view username;  // points into the request
-    LongTermKey key{};
+    std::string_view username;   // points into the request
+    std::optional<UserKey> key;  // set when ok: answers carry MESSAGE-INTEGRITY with it
 };
 
 AuthOutcome authenticate(std::span<const uint8_t> request, const TurnSettings& settings,
                          const NonceSource& nonces, const IpAddress& client,
-                         std::chrono::sys_seconds now, std::vector<uint8_t>& scratch);
-
-// Whether `request` carries a MESSAGE-INTEGRITY that `key` produced.
-bool integrity_matches(std::span<const uint8_t> request, const LongTermKey& key,
-                       std::vector<uint8_t>& scratch);
+                         std::chrono::sys_seconds now);
 
 }  // namespace turnpike::relay

@@ -17,7 +17,7 @@ std::shared_ptr<const TurnSettings> TurnSettings::from(const Config& config) {
         .workers = config.relay.threads,
     });
     for (const auto& user : config.auth.users) {
-        s->users.emplace(user.name, user.key);
+        s->users.emplace(user.name, UserKey(user.key));
     }
     for (const auto& text : config.server.external_ip) {
         if (auto ip = IpAddress::parse(text)) {

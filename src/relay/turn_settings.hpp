@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -11,11 +12,24 @@
 
 namespace turnpike::relay {
 
+// A user's long-term key, and the same key ready for MESSAGE-INTEGRITY.
+struct UserKey {
+    explicit UserKey(const LongTermKey& long_term) : key(long_term), integrity(long_term) {}
+    LongTermKey key;
+    HmacSha1 integrity;
+};
+
+// Finds a std::string key by string_view, without building a string.
+struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
 // What a worker needs from the config to serve TURN, as one immutable
 // snapshot: a reload builds a new one and hands it to every worker.
 struct TurnSettings {
     std::string realm;
-    std::unordered_map<std::string, LongTermKey> users;
+    std::unordered_map<std::string, UserKey, TextHash, std::equal_to<>> users;
     std::string rest_secret;
     QuotaSettings quotas;
     PeerPolicy policy;

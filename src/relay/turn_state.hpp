@@ -47,7 +47,6 @@ struct TurnState {
     std::shared_ptr<const TurnSettings> settings;
     std::unordered_map<FiveTuple, std::unique_ptr<Allocation>, FiveTupleHash> allocations;
     std::mt19937_64 random;
-    std::vector<uint8_t> scratch;
     std::shared_ptr<const CidrSet> banned;  // client addresses refused (admin bans)
 
     bool is_banned(const SocketAddress& client) const {

@@ -395,7 +395,8 @@ class ReencodeTest : public StunVectorsTest, public ::testing::WithParamInterfac
         EXPECT_TRUE(codec_.start_response(response, out, request_msg));
         EXPECT_TRUE(StunCodec::append_mapped_address(
             response, *SocketAddress::parse(GetParam().mapped_address)));
-        out.resize(codec_.finish(response, as_bytes(short_term_password)));
+        const HmacSha1 key(as_bytes(short_term_password));
+        out.resize(codec_.finish(response, &key));
         return out;
     }
 };

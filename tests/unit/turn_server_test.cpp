@@ -204,8 +204,7 @@ uint16_t response_of(uint16_t method, uint16_t klass) {
 }
 
 bool signed_by(const Parsed& r, std::string_view user) {
-    std::vector<uint8_t> scratch;
-    return integrity_matches(r.bytes(), key_of(user), scratch);
+    return integrity_matches(r.bytes(), HmacSha1(key_of(user)));
 }
 
 class TurnServer : public ::testing::Test {
@@ -252,7 +251,8 @@ TEST_F(TurnServer, UnknownUserIs401) {
 TEST_F(TurnServer, ExpiredNonceIs438WithANewNonce) {
     auto long_ago =
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now() - 2h);
-    std::string old_nonce = server.shared().nonces.issue(long_ago, IpAddress(first_client.client));
+    std::string old_nonce(
+        server.shared().nonces.issue(long_ago, IpAddress(first_client.client)).view());
     Message m(stun::allocate);
     m.add_u32(stun::requested_transport, stun::transport_udp)
         .credentials("alice", realm, old_nonce)
@@ -266,9 +266,12 @@ TEST_F(TurnServer, ExpiredNonceIs438WithANewNonce) {
 }
 
 TEST_F(TurnServer, NonceOfAnotherClientAddressIs438) {
-    std::string foreign = server.shared().nonces.issue(
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
-        IpAddress::parse("127.0.0.2").value());
+    std::string foreign(server.shared()
+                            .nonces
+                            .issue(std::chrono::time_point_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now()),
+                                   IpAddress::parse("127.0.0.2").value())
+                            .view());
     Message m(stun::allocate);
     m.add_u32(stun::requested_transport, stun::transport_udp)
         .credentials("alice", realm, foreign)
