@@ -237,6 +237,7 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
         auto allocation = std::make_unique<Allocation>(*worker_, link, std::move(socket), reported,
                                                        std::string(auth.username));
         std::memcpy(allocation->allocate_transaction.data(), transaction, 12);
+        allocation->reservation_token = request.token;
         allocation->set_rate(s.quotas.max_bps);
         allocation->expires = now + granted_lifetime(request.lifetime, s.quotas.max_lifetime);
         existing = allocation.get();
@@ -244,7 +245,7 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
         bump(counters_.allocations_created);
         bump(counters_.allocations_active);
     } else {
-        request.token.reset();  // a retransmission: the first answer carried it
+        request.token = existing->reservation_token;  // a retransmission: answer it the same
     }
 
     auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(existing->expires - now);

@@ -93,11 +93,16 @@ bool Allocation::install_permission(const IpAddress& peer, Clock::time_point now
 }
 
 size_t Allocation::new_permissions(std::span<const IpAddress> peers) const {
-    return static_cast<size_t>(
-        std::count_if(peers.begin(), peers.end(), [&](const IpAddress& peer) {
-            return std::none_of(permissions_.begin(), permissions_.end(),
+    size_t count = 0;
+    for (size_t i = 0; i < peers.size(); ++i) {
+        const IpAddress& peer = peers[i];
+        bool held = std::any_of(permissions_.begin(), permissions_.end(),
                                 [&](const Permission& p) { return p.peer == peer; });
-        }));
+        bool repeated = std::find(peers.begin(), peers.begin() + static_cast<long>(i), peer) !=
+                        peers.begin() + static_cast<long>(i);
+        count += held || repeated ? 0 : 1;
+    }
+    return count;
 }
 
 const ChannelBinding* Allocation::channel(uint16_t number) const {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,7 +49,7 @@ class Allocation : public EventSource {
     bool permits(const IpAddress& peer, Clock::time_point now) const;
     // Installs or refreshes; false when `max` permissions exist already.
     bool install_permission(const IpAddress& peer, Clock::time_point now, unsigned max);
-    // How many of `peers` have no permission entry yet.
+    // How many distinct addresses among `peers` have no permission entry yet.
     size_t new_permissions(std::span<const IpAddress> peers) const;
     const ChannelBinding* channel(uint16_t number) const;
     const ChannelBinding* channel_for(const SocketAddress& peer) const;
@@ -66,7 +67,10 @@ class Allocation : public EventSource {
     const SocketAddress& reported() const { return reported_; }  // what the client is told
     const std::string& username() const { return username_; }
     Clock::time_point expires = {};
-    std::array<uint8_t, 12> allocate_transaction{};  // to answer a retransmitted Allocate
+    // To answer a retransmitted Allocate as the first time (RFC 8656 section
+    // 7.2), the RESERVATION-TOKEN of an EVEN-PORT pair included.
+    std::array<uint8_t, 12> allocate_transaction{};
+    std::optional<std::array<uint8_t, 8>> reservation_token;
 
     size_t permission_count() const { return permissions_.size(); }
     size_t channel_count() const { return channels_.size(); }

@@ -36,6 +36,15 @@ size_t StunServer::channel_bind(const StunMessage& msg, std::span<const uint8_t>
         bump(counters_.peer_denied);
         return error(msg, out, 403, &auth);
     }
+    // The permission must fit before the channel is bound: a 508 leaves
+    // neither behind.
+    const IpAddress peer_ip(*peer);
+    const unsigned max_permissions = s.quotas.max_permissions;
+    if (max_permissions != 0 &&
+        allocation.permission_count() + allocation.new_permissions({&peer_ip, 1}) >
+            max_permissions) {
+        return error(msg, out, 508, &auth);
+    }
     Clock::time_point now = worker_->now();
     switch (allocation.bind_channel(*number, *peer, now, s.quotas.max_channels)) {
         case Allocation::BindResult::conflict:
@@ -46,9 +55,7 @@ size_t StunServer::channel_bind(const StunMessage& msg, std::span<const uint8_t>
         case Allocation::BindResult::refreshed:
             break;
     }
-    if (!allocation.install_permission(IpAddress(*peer), now, s.quotas.max_permissions)) {
-        return error(msg, out, 508, &auth);
-    }
+    allocation.install_permission(peer_ip, now, max_permissions);
     return empty_success(msg, out, auth);
 }
 

@@ -22,8 +22,10 @@ std::chrono::seconds granted_lifetime(std::optional<uint32_t> requested,
     if (!requested) {
         return std::min(default_lifetime, maximum);
     }
+    // RFC 8656 section 7.2: never below the default, which is itself
+    // capped by the operator's maximum.
     auto asked = std::chrono::seconds(*requested);
-    return std::max(default_lifetime, std::min(asked, maximum));
+    return std::min(std::max(asked, default_lifetime), maximum);
 }
 
 StunServer::StunServer(std::string software, WorkerCounters& counters, Worker* worker)

@@ -504,13 +504,9 @@ TEST_F(TurnServer, UnknownReservationTokenIs508AndHoldsNoQuota) {
     EXPECT_EQ(server.allocation(), nullptr);
 }
 
-// BUG: src/relay/allocate.cpp, the `else` branch after `if (existing ==
-// nullptr)`, resets request.token on a retransmission, so a client whose
-// first success response was lost never learns its RESERVATION-TOKEN (the
-// port stays held, unusable, for 30 s). RFC 8656 section 7.2 has the server
-// answer a retransmitted Allocate with the same success response. Fix: keep
-// the token on the Allocation (like allocate_transaction) and repeat it.
-TEST_F(TurnServer, DISABLED_RetransmittedAllocateRepeatsTheReservationToken) {
+// RFC 8656 section 7.2: a retransmitted Allocate gets the first answer
+// again, so a client whose first success was lost still learns its token.
+TEST_F(TurnServer, RetransmittedAllocateRepeatsTheReservationToken) {
     Message m(stun::allocate);
     m.add_u32(stun::requested_transport, stun::transport_udp).add(stun::even_port, Bytes{0x80});
     Parsed first = server.ask(m);
@@ -768,20 +764,23 @@ TEST(TurnServerQuotas, MaxPermissionsIs508) {
     EXPECT_EQ(server.allocation()->permission_count(), 2u);
 }
 
-// BUG: src/relay/create_permission.cpp, the install loop after the checks
-// (`for (const auto& peer : peers) { if (!allocation.install_permission(...))
-// return error(..., 508 ...)`): peers are installed one by one, so a request
-// whose peers do not all fit installs some of them and still answers 508. The
-// comment above says "All or nothing", and RFC 8656 section 10.2 installs
-// permissions only "if the server is capable of carrying out the request".
-// Fix: count the peers that are new (and distinct) first and answer 508
-// before installing any when permission_count() + new > max_permissions.
-TEST(TurnServerQuotas, DISABLED_PermissionsThatDoNotAllFitInstallNone) {
+// RFC 8656 section 10.2: all the permissions of a request, or none.
+TEST(TurnServerQuotas, PermissionsThatDoNotAllFitInstallNone) {
     TestServer server(default_relay, "max-permissions = 2\n");
     ASSERT_TRUE(is_success(server.allocate(), stun::allocate));
     EXPECT_TRUE(is_error(server.create_permission({"127.0.0.2:1", "127.0.0.3:1", "127.0.0.4:1"}),
                          stun::create_permission, 508));
     EXPECT_EQ(server.allocation()->permission_count(), 0u);
+}
+
+// One address named twice in a request takes one permission, not two.
+TEST(TurnServerQuotas, APeerNamedTwiceCountsOnce) {
+    TestServer server(default_relay, "max-permissions = 2\n");
+    ASSERT_TRUE(is_success(server.allocate(), stun::allocate));
+    ASSERT_TRUE(is_success(server.create_permission({"127.0.0.2:1"}), stun::create_permission));
+    EXPECT_TRUE(is_success(server.create_permission({"127.0.0.3:1", "127.0.0.3:2"}),
+                           stun::create_permission));
+    EXPECT_EQ(server.allocation()->permission_count(), 2u);
 }
 
 // ===================== ChannelBind =====================
@@ -878,14 +877,9 @@ TEST(TurnServerQuotas, ChannelNeedingAPermissionBeyondMaxPermissionsIs508) {
     EXPECT_TRUE(is_error(server.channel_bind(0x4000, "127.0.0.3:7000"), stun::channel_bind, 508));
 }
 
-// BUG: src/relay/channel_bind.cpp binds the channel (allocation.bind_channel)
-// before installing its permission; when install_permission then fails for
-// max-permissions the answer is 508 but the channel stays bound, without a
-// permission, so ChannelData on it is silently dropped and it blocks the
-// number and the peer for 10 minutes. Fix: check that the permission fits
-// (it exists already, or permission_count() < max) before bind_channel, or
-// undo the binding when install_permission fails.
-TEST(TurnServerQuotas, DISABLED_ChannelRefusedFor508IsNotBound) {
+// A channel whose permission does not fit is refused and not bound (else
+// it would hold its number and peer for 10 minutes, relaying nothing).
+TEST(TurnServerQuotas, ChannelRefusedFor508IsNotBound) {
     TestServer server(default_relay, "max-permissions = 1\n");
     ASSERT_TRUE(is_success(server.allocate(), stun::allocate));
     ASSERT_TRUE(is_success(server.create_permission({"127.0.0.2:1"}), stun::create_permission));
