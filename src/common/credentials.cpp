@@ -1,8 +1,10 @@
 #include "common/credentials.hpp"
 
+#include <nettle/md5.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <string.h>  // explicit_bzero
 
 #include <algorithm>
 #include <charconv>
@@ -35,9 +37,15 @@ void cleanse(std::array<uint8_t, N>& secret) {
     OPENSSL_cleanse(secret.data(), secret.size());
 }
 
-std::string rest_password(std::string_view secret, std::string_view username) {
-    auto digest = hmac_sha1(byte_span(secret), byte_span(username));
-    auto password = base64_encode(digest);
+RestPassword rest_password(const HmacSha1& secret, std::string_view username) {
+    auto digest = secret.mac(byte_span(username));
+    // EVP_EncodeBlock writes a terminating NUL after the text.
+    std::array<char, RestPassword::length + 1> text{};
+    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()), digest.data(),
+                    static_cast<int>(digest.size()));
+    RestPassword password;
+    std::copy_n(text.begin(), RestPassword::length, password.chars.begin());
+    explicit_bzero(text.data(), text.size());
     cleanse(digest);
     return password;
 }
@@ -54,24 +62,6 @@ std::optional<int64_t> rest_expiry(std::string_view username) {
         return std::nullopt;
     }
     return expiry;
-}
-
-struct MdContextDeleter {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-
-// Fetched once: OpenSSL 3's EVP_md5() looks the algorithm up by name on
-// every call.
-const EVP_MD* fetched_digest(const char* name) {
-    const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-    if (md == nullptr) {
-        throw std::runtime_error(fmt::format("OpenSSL has no {}", name));
-    }
-    return md;
-}
-
-bool digest_update(EVP_MD_CTX* context, std::string_view part) {
-    return EVP_DigestUpdate(context, part.data(), part.size()) == 1;
 }
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -170,36 +160,44 @@ RestCredential mint_rest_credential(std::string_view secret, std::string_view id
     }
     const auto expiry = unix_seconds(now + ttl);
     auto username = id.empty() ? fmt::format("{}", expiry) : fmt::format("{}:{}", expiry, id);
-    auto password = rest_password(secret, username);
+    std::string password(rest_password(HmacSha1(byte_span(secret)), username).view());
     return {std::move(username), std::move(password), ttl};
 }
 
-std::optional<std::string> rest_password_for(std::string_view secret, std::string_view username,
-                                             std::chrono::sys_seconds now) {
+std::optional<RestPassword> rest_password_for(const HmacSha1& secret, std::string_view username,
+                                              std::chrono::sys_seconds now) {
     const auto expiry = rest_expiry(username);
-    // An empty secret would let anyone compute every password.
-    if (secret.empty() || !expiry || *expiry < unix_seconds(now)) {
+    if (!expiry || *expiry < unix_seconds(now)) {
         return std::nullopt;
     }
     return rest_password(secret, username);
 }
 
+std::optional<std::string> rest_password_for(std::string_view secret, std::string_view username,
+                                             std::chrono::sys_seconds now) {
+    // An empty secret would let anyone compute every password.
+    if (secret.empty()) {
+        return std::nullopt;
+    }
+    auto password = rest_password_for(HmacSha1(byte_span(secret)), username, now);
+    if (!password) {
+        return std::nullopt;
+    }
+    return std::string(password->view());
+}
+
 LongTermKey long_term_key(std::string_view username, std::string_view realm,
                           std::string_view password) {
     // Fed in parts so the password is never copied into a joined string.
-    static const EVP_MD* md5 = fetched_digest("MD5");
-    std::unique_ptr<EVP_MD_CTX, MdContextDeleter> context(EVP_MD_CTX_new());
-    LongTermKey key{};
-    unsigned int length = 0;
-    const bool ok = context && EVP_DigestInit_ex(context.get(), md5, nullptr) == 1 &&
-                    digest_update(context.get(), username) && digest_update(context.get(), ":") &&
-                    digest_update(context.get(), realm) && digest_update(context.get(), ":") &&
-                    digest_update(context.get(), password) &&
-                    EVP_DigestFinal_ex(context.get(), key.data(), &length) == 1 &&
-                    length == key.size();
-    if (!ok) {
-        throw std::runtime_error("MD5 failed in OpenSSL");
+    md5_ctx context;
+    md5_init(&context);
+    for (std::string_view part :
+         {username, std::string_view(":"), realm, std::string_view(":"), password}) {
+        md5_update(&context, part.size(), reinterpret_cast<const uint8_t*>(part.data()));
     }
+    LongTermKey key{};
+    md5_digest(&context, key.size(), key.data());
+    explicit_bzero(&context, sizeof context);
     return key;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string.h>  // explicit_bzero
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -50,6 +51,18 @@ struct RestCredential {
 RestCredential mint_rest_credential(std::string_view secret, std::string_view id,
                                     std::chrono::seconds ttl, std::chrono::sys_seconds now);
 
+// A REST password: base64 of a 20-byte HMAC-SHA1, held inline and wiped
+// when it goes.
+struct RestPassword {
+    static constexpr std::size_t length = 28;
+    std::array<char, length> chars{};
+    RestPassword() = default;
+    RestPassword(const RestPassword& other) = default;
+    RestPassword& operator=(const RestPassword& other) = default;
+    ~RestPassword() { explicit_bzero(chars.data(), chars.size()); }
+    std::string_view view() const { return {chars.data(), chars.size()}; }
+};
+
 // The password `username` must present, or nullopt when the username is not
 // "<digits>[:<id>]" or its expiry is already past (valid up to and including
 // the expiry second, as coturn has it). Also nullopt for an empty secret,
@@ -57,6 +70,11 @@ RestCredential mint_rest_credential(std::string_view secret, std::string_view id
 // constant_time_equal.
 std::optional<std::string> rest_password_for(std::string_view secret, std::string_view username,
                                              std::chrono::sys_seconds now);
+// The same with the secret keyed once (hmac.hpp), building no string: the
+// relay's form, called for every request with a REST username. The caller
+// never keys an empty secret.
+std::optional<RestPassword> rest_password_for(const HmacSha1& secret, std::string_view username,
+                                              std::chrono::sys_seconds now);
 
 // --- Long-term credentials (RFC 8489 section 9.2.2) ---
 

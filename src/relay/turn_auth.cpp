@@ -53,14 +53,14 @@ std::optional<UserKey> key_for(std::string_view username, const TurnSettings& se
     if (auto user = settings.users.find(username); user != settings.users.end()) {
         return user->second;
     }
-    if (settings.rest_secret.empty()) {
+    if (!settings.rest_secret) {
         return std::nullopt;
     }
-    auto password = rest_password_for(settings.rest_secret, username, now);
+    auto password = rest_password_for(*settings.rest_secret, username, now);
     if (!password) {
         return std::nullopt;
     }
-    return UserKey(long_term_key(username, settings.realm, *password));
+    return UserKey(long_term_key(username, settings.realm, password->view()));
 }
 
 }  // namespace

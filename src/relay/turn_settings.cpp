@@ -6,7 +6,7 @@ std::shared_ptr<const TurnSettings> TurnSettings::from(const Config& config) {
     auto s = std::make_shared<TurnSettings>(TurnSettings{
         .realm = config.server.realm,
         .users = {},
-        .rest_secret = config.auth.static_auth_secret,
+        .rest_secret = {},
         .quotas = config.quotas,
         .policy = PeerPolicy(config.relay.allowed_peer_ip, config.relay.denied_peer_ip,
                              config.relay.allow_loopback_peers),
@@ -16,6 +16,9 @@ std::shared_ptr<const TurnSettings> TurnSettings::from(const Config& config) {
         .max_port = config.relay.max_port,
         .workers = config.relay.threads,
     });
+    if (!config.auth.static_auth_secret.empty()) {
+        s->rest_secret.emplace(byte_span(config.auth.static_auth_secret));
+    }
     for (const auto& user : config.auth.users) {
         s->users.emplace(user.name, UserKey(user.key));
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,7 +31,7 @@ struct TextHash {
 struct TurnSettings {
     std::string realm;
     std::unordered_map<std::string, UserKey, TextHash, std::equal_to<>> users;
-    std::string rest_secret;
+    std::optional<HmacSha1> rest_secret;  // the TURN REST secret, keyed; none when unset
     QuotaSettings quotas;
     PeerPolicy policy;
     std::vector<IpAddress> relay_ip;

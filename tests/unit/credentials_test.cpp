@@ -149,6 +149,17 @@ TEST(RestCredential, MintedCredentialIsAccepted) {
     EXPECT_TRUE(constant_time_equal(*expected, credential.password));
 }
 
+TEST(RestCredential, KeyedSecretGivesTheSamePassword) {
+    const auto now = at(1700000000);
+    const HmacSha1 secret(byte_span("north-wind"));
+    const auto password = rest_password_for(secret, "1700003600:alice", now);
+    ASSERT_TRUE(password);
+    EXPECT_EQ(password->view(), "iRtTIZ3N38dm9S+dP+UkHfnN9Qo=");
+    EXPECT_TRUE(rest_password_for(secret, "1700003600:alice", at(1700003600)));
+    EXPECT_FALSE(rest_password_for(secret, "1700003600:alice", at(1700003601)));
+    EXPECT_FALSE(rest_password_for(secret, "alice", now));
+}
+
 TEST(RestCredential, TamperedPasswordOrUsernameIsRejected) {
     const auto now = at(1700000000);
     const auto credential = mint_rest_credential("north-wind", "alice", 3600s, now);

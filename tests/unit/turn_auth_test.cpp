@@ -34,7 +34,7 @@ const IpAddress client = ip("192.0.2.10");
 TurnSettings settings() {
     TurnSettings s{.realm = realm,
                    .users = {},
-                   .rest_secret = rest_secret,
+                   .rest_secret = HmacSha1(byte_span(rest_secret)),
                    .quotas = {},
                    .policy = PeerPolicy({}, {}, false),
                    .relay_ip = {},
@@ -216,7 +216,7 @@ TEST_F(TurnAuth, RestCredentialFromAnotherSecretIsUnauthorized) {
 }
 
 TEST_F(TurnAuth, RestCredentialWithoutConfiguredSecretIsUnauthorized) {
-    turn.rest_secret.clear();
+    turn.rest_secret.reset();
     RestCredential c = mint_rest_credential(rest_secret, "user42", 3600s, now);
     EXPECT_EQ(check(signed_allocate(c.username, c.password)).kind, Kind::unauthorized);
 }
