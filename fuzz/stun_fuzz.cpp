@@ -1,7 +1,8 @@
 // libFuzzer target: arbitrary bytes into StunServer::handle, as if received
-// on UDP from one client. Crashes, sanitizer reports and broken invariants
-// (an answer longer than its buffer, or an answer to something that cannot be
-// a STUN request) abort.
+// on UDP from one client, with no relay worker behind it (the STUN server
+// alone: Binding, and 400 for the TURN methods). Crashes, sanitizer reports
+// and broken invariants (an answer longer than its buffer, or an answer to
+// something that cannot be a STUN request) abort.
 
 #include <array>
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <span>
 
 #include "common/address.hpp"
+#include "relay/client_link.hpp"
 #include "relay/counters.hpp"
 #include "relay/stun_server.hpp"
 
@@ -22,12 +24,21 @@ bool could_be_request(std::span<const uint8_t> packet) {
            (packet[0] & 0x01) == 0;
 }
 
+turnpike::relay::ClientLink client() {
+    turnpike::relay::ClientLink link;
+    link.client = *turnpike::SocketAddress::parse("198.51.100.7:54321");
+    link.local = *turnpike::SocketAddress::parse("192.0.2.1:3478");
+    link.udp_fd = -1;
+    link.tcp = nullptr;
+    return link;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static turnpike::relay::WorkerCounters counters;
     static turnpike::relay::StunServer server("turnpike fuzz", counters);
-    static const auto from = *turnpike::SocketAddress::parse("198.51.100.7:54321");
+    static const turnpike::relay::ClientLink from = client();
     std::array<uint8_t, 4096> out;
 
     const std::span<const uint8_t> packet(data, size);
