@@ -11,10 +11,13 @@
 //                 client adds them after its first 401
 //   flags & 0x08  sign as a TURN REST user instead of the static one
 //   flags & 0x10  reuse the previous transaction ID (a retransmission)
-//   flags & 0x20  tcp_fuzz: hold the bytes back until the next record, so
+//   flags & 0x20  turn_fuzz: a datagram from a peer (127.0.0.1) to the
+//                 relayed address of the sending client's allocation;
+//                 tcp_fuzz: hold the bytes back until the next record, so
 //                 frames arrive split and joined
 // Unsigned records are sent as they are.
 
+#include <sys/socket.h>
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -30,6 +33,7 @@
 
 #include "common/config.hpp"
 #include "common/credentials.hpp"
+#include "common/unique_fd.hpp"
 #include "relay/client_link.hpp"
 #include "relay/fingerprint.hpp"
 #include "relay/message_integrity.hpp"
@@ -64,8 +68,20 @@ inline const Config& config() {
     return parsed;
 }
 
-// A worker and the state it shares, listening on nothing.
+// A UDP socket on 127.0.0.1, port chosen by the kernel.
+inline UniqueFd loopback_udp_socket() {
+    UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    const SocketAddress any = *SocketAddress::parse("127.0.0.1:0");
+    if (!fd || ::bind(fd.get(), any.sockaddr_ptr(), any.length()) != 0) {
+        std::abort();
+    }
+    return fd;
+}
+
+// A worker and the state it shares, listening on nothing. What it answers
+// or relays to a client leaves through `client_socket` for 127.0.0.1.
 struct FuzzWorker {
+    UniqueFd client_socket = loopback_udp_socket();
     relay::RelayShared shared{config().auth.nonce_lifetime};
     relay::Worker worker{0, without_listeners(config().relay), shared,
                          relay::TurnSettings::from(config())};
@@ -84,11 +100,11 @@ struct FuzzWorker {
     }
 };
 
-inline ClientLink client(unsigned n) {
+inline ClientLink client(unsigned n, int udp_fd = -1) {
     ClientLink link;
     link.client = *SocketAddress::parse("127.0.0.1:" + std::to_string(5550 + n));
     link.local = *SocketAddress::parse("127.0.0.1:3478");
-    link.udp_fd = -1;
+    link.udp_fd = udp_fd;
     link.tcp = nullptr;
     return link;
 }

@@ -8,7 +8,7 @@ import struct
 import sys
 
 COOKIE = 0x2112A442
-SIGN, REST, AGAIN = 0x04, 0x08, 0x10
+SIGN, REST, AGAIN, PEER = 0x04, 0x08, 0x10, 0x20
 
 
 def attribute(kind, value):
@@ -50,6 +50,10 @@ SEEDS = {
     "ipv6-family": signed(0x0003, UDP, attribute(0x0017, bytes([2, 0, 0, 0]))),
     "relay-session": ALLOCATE + PERMIT + BIND + CHANNEL_DATA + SEND + REFRESH + DELETE,
     "two-clients": ALLOCATE + record(SIGN | 1, ALLOCATE[3:]) + BIND + record(1, CHANNEL_DATA[3:]),
+    "peer-to-channel": ALLOCATE + PERMIT + BIND + record(PEER, b"media from the peer")
+    + record(PEER, b"v" * 1200),
+    "peer-to-data-indication": ALLOCATE + PERMIT + record(PEER, b"no channel, so a Data indication"),
+    "peer-without-permission": ALLOCATE + record(PEER, b"dropped"),
     "quota": b"".join(record(SIGN | n, ALLOCATE[3:]) for n in range(4)) * 2,
 }
 
