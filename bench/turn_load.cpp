@@ -71,6 +71,7 @@
 
 #include <fmt/format.h>
 
+#include "common/hmac.hpp"
 #include "common/unique_fd.hpp"
 #include "run_all.hpp"
 #include "stun_wire.hpp"
@@ -533,19 +534,14 @@ struct EvpMdFree {
     void operator()(EVP_MD* md) const { EVP_MD_free(md); }
 };
 
-struct EvpMdContextFree {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-
 class Credentials {
   public:
     Credentials(std::string user, std::string password)
         : user_(std::move(user)),
           password_(std::move(password)),
-          md5_(EVP_MD_fetch(nullptr, "MD5", nullptr)),
-          sha1_(EVP_MD_fetch(nullptr, "SHA1", nullptr)) {
-        if (!md5_ || !sha1_ || !context_) {
-            throw std::runtime_error("OpenSSL has no MD5 or SHA1");
+          md5_(EVP_MD_fetch(nullptr, "MD5", nullptr)) {
+        if (!md5_) {
+            throw std::runtime_error("OpenSSL has no MD5");
         }
     }
 
@@ -567,43 +563,27 @@ class Credentials {
         return key_;
     }
 
-    // HMAC-SHA1 as RFC 2104 defines it, over the digest fetched once: OpenSSL
-    // 3's one-shot HMAC() looks SHA-1 up by name on every call, which made it
-    // the load generator's largest cost in alloc-rate mode.
-    void hmac_sha1(std::span<const uint8_t, 16> key, std::span<const uint8_t> data,
-                   uint8_t* out20) const {
-        std::array<uint8_t, 64> pad{};
-        std::array<uint8_t, 20> inner{};
-        for (size_t i = 0; i < pad.size(); ++i) {
-            pad[i] = static_cast<uint8_t>((i < key.size() ? key[i] : 0) ^ 0x36);
+    // The MESSAGE-INTEGRITY HMAC under that key, its pads hashed once per
+    // realm (common/hmac.hpp, nettle): a request then costs the HMAC of its
+    // own bytes only.
+    const turnpike::HmacSha1& integrity(const std::string& realm) {
+        const auto& long_term = key(realm);
+        if (!integrity_ || integrity_realm_ != realm) {
+            integrity_.emplace(long_term);
+            integrity_realm_ = realm;
         }
-        digest(pad, data, inner.data());
-        for (size_t i = 0; i < pad.size(); ++i) {
-            pad[i] = static_cast<uint8_t>((i < key.size() ? key[i] : 0) ^ 0x5c);
-        }
-        digest(pad, inner, out20);
+        return *integrity_;
     }
 
   private:
-    void digest(std::span<const uint8_t> first, std::span<const uint8_t> second,
-                uint8_t* out20) const {
-        unsigned length = 0;
-        if (EVP_DigestInit_ex(context_.get(), sha1_.get(), nullptr) != 1 ||
-            EVP_DigestUpdate(context_.get(), first.data(), first.size()) != 1 ||
-            EVP_DigestUpdate(context_.get(), second.data(), second.size()) != 1 ||
-            EVP_DigestFinal_ex(context_.get(), out20, &length) != 1 || length != 20) {
-            throw std::runtime_error("SHA-1 failed");
-        }
-    }
-
     std::string user_;
     std::string password_;
     std::unique_ptr<EVP_MD, EvpMdFree> md5_;
-    std::unique_ptr<EVP_MD, EvpMdFree> sha1_;
-    std::unique_ptr<EVP_MD_CTX, EvpMdContextFree> context_{EVP_MD_CTX_new()};
     std::string key_realm_;
     std::array<uint8_t, 16> key_{};
     bool have_key_ = false;
+    std::string integrity_realm_;
+    std::optional<turnpike::HmacSha1> integrity_;
 };
 
 // ---------------------------------------------------------------------------
@@ -665,11 +645,10 @@ class Builder {
         add(type, value);
     }
 
-    void add_integrity(const Credentials& credentials, std::span<const uint8_t, 16> key) {
+    void add_integrity(const turnpike::HmacSha1& key) {
         size_t at = out_.size();
         set_length(at + 24);
-        std::array<uint8_t, 20> mac{};
-        credentials.hmac_sha1(key, {out_.data(), at}, mac.data());
+        const auto mac = key.mac({out_.data(), at});
         add(attr_message_integrity, mac);
     }
 
@@ -841,7 +820,7 @@ struct Challenge {
         b.add_text(attr_username, credentials.user());
         b.add_text(attr_realm, realm);
         b.add_text(attr_nonce, nonce);
-        b.add_integrity(credentials, credentials.key(realm));
+        b.add_integrity(credentials.integrity(realm));
     }
 };
 
