@@ -160,9 +160,11 @@ class Worker::TcpListener : public EventSource {
             int fd = accept4(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) {
-                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED) {
-                    spdlog::warn("relay worker {}: accept: {}", worker_.index_,
-                                 std::strerror(errno));
+                if (errno == ECONNABORTED || errno == EINTR) {
+                    continue;
+                }
+                if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                    pause(errno);
                 }
                 return;
             }
@@ -178,6 +180,19 @@ class Worker::TcpListener : public EventSource {
     }
 
   private:
+    // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or any
+    // other error that would repeat: a level-triggered listener would wake
+    // the loop for ever with a connection it cannot take, and log each time.
+    // It sleeps until the next housekeeping tick, said once per pause; the
+    // connections wait in the backlog meanwhile.
+    void pause(int error) {
+        spdlog::warn("relay worker {}: accept: {}; not accepting TCP for a second", worker_.index_,
+                     std::strerror(error));
+        bump(worker_.counters_.tcp_accept_paused);
+        worker_.forget(fd_.get());
+        worker_.paused_listeners_.push_back(this);
+    }
+
     Worker& worker_;
     UniqueFd fd_;
 };
@@ -428,6 +443,10 @@ void Worker::reap_retired() {
 }
 
 void Worker::housekeeping(Clock::time_point now) {
+    for (TcpListener* listener : paused_listeners_) {
+        watch(listener->fd(), EPOLLIN, listener);
+    }
+    paused_listeners_.clear();
     auto deadline = now - tcp_idle_timeout;
     for (auto& [fd, connection] : connections_) {
         bool holds_allocation =

@@ -98,6 +98,7 @@ class Worker {
     TokenBucket to_client_budget_;
     std::vector<std::unique_ptr<EventSource>> sources_;
     std::unordered_map<int, std::unique_ptr<TcpConnection>> connections_;
+    std::vector<TcpListener*> paused_listeners_;  // out of descriptors: back at the next tick
     std::vector<int> retired_;
     RelaySocketPool relay_sockets_;
     std::unique_ptr<Mailbox> mailbox_;

@@ -3,6 +3,7 @@
 Every address used here is on loopback: tests never send traffic anywhere else.
 """
 import os
+import resource
 import signal
 import socket
 import struct
@@ -53,7 +54,9 @@ class Turnpike:
     would, so a test never races the daemon's startup.
     """
 
-    def __init__(self, config_text, name="turnpike.conf"):
+    def __init__(self, config_text, name="turnpike.conf", max_files=None):
+        """max_files: the daemon's RLIMIT_NOFILE (soft and hard), when set."""
+        self.max_files = max_files
         self.dir = tempfile.TemporaryDirectory(prefix="turnpike-test-")
         self.config_path = os.path.join(self.dir.name, name)
         self.write_config(config_text)
@@ -71,8 +74,13 @@ class Turnpike:
         self.notify.bind(notify_path)
         env = dict(os.environ, NOTIFY_SOCKET=notify_path)
         self.log = open(self.log_path, "wb")
+        limit = None
+        if self.max_files is not None:
+            limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE,
+                                               (self.max_files, self.max_files))
         self.proc = subprocess.Popen([TURNPIKE, "--config", self.config_path], env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=limit)
         self.wait_notify("READY=1", timeout)
         return self
 

@@ -207,6 +207,57 @@ class StunOverTcp(unittest.TestCase):
             self.assertEqual(parse_attributes(tcp_read_stun(s))[0], BINDING_SUCCESS)
 
 
+def process_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class TcpOutOfDescriptors(unittest.TestCase):
+    """More TCP clients than the daemon has descriptors for: it stops
+    accepting for a while instead of spinning on accept() and logging each
+    failure, keeps answering over UDP, and takes connections again once
+    descriptors are free."""
+
+    def test_pauses_accepting_and_recovers(self):
+        port = free_port()
+        with Turnpike(relay_config(port, extra="").replace("log-level = debug", "log-level = info"),
+                      max_files=64) as server:
+            waiting = []
+            for _ in range(100):
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", port))  # the kernel completes them all
+                waiting.append(s)
+            try:
+                time.sleep(0.5)
+                before = process_cpu_seconds(server.proc.pid)
+                time.sleep(2)
+                spent = process_cpu_seconds(server.proc.pid) - before
+                self.assertLess(spent, 0.3, "the workers spin on accept()")
+                failures = server.output().count("accept: Too many open files")
+                self.assertGreater(failures, 0, "the descriptors never ran out")
+                self.assertLess(failures, 20, "every failed accept() is logged")
+                _, answer, _ = binding_answer("127.0.0.1", port)
+                self.assertEqual(parse_attributes(answer)[0], BINDING_SUCCESS)
+            finally:
+                for s in waiting:
+                    s.close()
+            # The daemon sees the clients go, closes their streams, and
+            # accepts again within a housekeeping tick or two.
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                        s.sendall(stun_message(BINDING_REQUEST))
+                        self.assertEqual(parse_attributes(tcp_read_stun(s))[0], BINDING_SUCCESS)
+                        break
+                except (socket.timeout, ConnectionError):
+                    if time.monotonic() > deadline:
+                        raise
+            self.assertIsNone(server.proc.poll())
+
+
 class WildcardListener(unittest.TestCase):
     def test_answers_from_the_address_it_was_asked_on(self):
         port = free_port(host="0.0.0.0")
