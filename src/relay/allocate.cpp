@@ -2,6 +2,8 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <memory>
+#include <system_error>
 
 #include "relay/allocation.hpp"
 #include "relay/sockets.hpp"
@@ -144,6 +146,19 @@ bool append_address_error(StunMessage& response, uint8_t family) {
                                      value, sizeof(value)) == STUN_MESSAGE_RETURN_SUCCESS;
 }
 
+// A relay socket the worker watches, or null when epoll takes no more
+// (ENOMEM, or fs.epoll.max_user_watches reached): the Allocate then gets 508
+// like any other want of capacity, rather than an exception that would end
+// the worker thread.
+std::unique_ptr<RelaySocket> watched_socket(Worker& worker, UniqueFd fd,
+                                            const SocketAddress& bound) {
+    try {
+        return std::make_unique<RelaySocket>(worker, std::move(fd), bound);
+    } catch (const std::system_error&) {
+        return nullptr;
+    }
+}
+
 }  // namespace
 
 size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> packet,
@@ -205,7 +220,7 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
         if (request.token) {
             if (auto held = turn.shared.reservations.take(*request.token, now)) {
                 SocketAddress bound = bound_address(held->get());
-                socket = std::make_unique<RelaySocket>(*worker_, std::move(*held), bound);
+                socket = watched_socket(*worker_, std::move(*held), bound);
             }
         } else if (!request.even_port) {
             socket = worker_->relay_sockets().take(*relay_ip, s.min_port, s.max_port);
@@ -213,8 +228,7 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
         if (!socket && !request.token) {
             if (auto ports = open_relay_socket(*relay_ip, s.min_port, s.max_port, request.even_port,
                                                request.reserve_next, turn.random)) {
-                socket =
-                    std::make_unique<RelaySocket>(*worker_, std::move(ports->socket), ports->bound);
+                socket = watched_socket(*worker_, std::move(ports->socket), ports->bound);
                 reserved_next = std::move(ports->next);
             }
         }
