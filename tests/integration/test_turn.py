@@ -92,13 +92,13 @@ def config_text(sections):
 class TurnpikeServer:
     """The server under test, started from `settings()`."""
 
-    def __init__(self, sections):
+    def __init__(self, sections, max_files=None):
         self.sections = sections
         host, port = sections["relay"]["listen"].rsplit(":", 1)
         self.address = (host.strip("[]"), int(port))
         self.min_port = int(sections["relay"]["min-port"])
         self.max_port = int(sections["relay"]["max-port"])
-        self.process = Turnpike(config_text(sections))
+        self.process = Turnpike(config_text(sections), max_files=max_files)
 
     def start(self):
         self.process.start()
@@ -122,11 +122,12 @@ class TurnpikeServer:
         self.process.dir.cleanup()
 
 
-def launch(sections, owner=None):
+def launch(sections, owner=None, max_files=None):
     """Starts the server under test. (`owner` is the test class; unused here.)
-    free_port() can race with another socket: on "in use", try another port."""
+    free_port() can race with another socket: on "in use", try another port.
+    max_files: the server's descriptor limit, when set."""
     for attempt in range(3):
-        server = TurnpikeServer(sections)
+        server = TurnpikeServer(sections, max_files)
         try:
             return server.start()
         except RuntimeError as error:
@@ -1481,6 +1482,50 @@ class CoturnUclient(unittest.TestCase):
 
     def test_tcp(self):
         self.outcome("tcp")
+
+
+class OutOfDescriptors(TurnTest):
+    """A server with 64 descriptors, all taken by idle TCP clients: an
+    Allocate over UDP is still answered, 508 when no relay socket can be
+    opened (or success, from a socket the worker's pool already held), the
+    server lives on, and once the clients go, allocations and relaying work
+    again."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = launch(settings(), owner=cls, max_files=64)
+
+    def test_allocate_answered_while_out_and_works_after(self):
+        hogs = []
+        for _ in range(100):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(self.server.address)
+            hogs.append(s)
+        try:
+            time.sleep(0.5)
+            self.assertIn("Too many open files", self.server.output(),
+                          "the descriptors never ran out")
+            for _ in range(8):
+                response = self.client().allocate()
+                self.assertIsNotNone(response, "no answer to an Allocate")
+                if response.is_error:
+                    self.assertEqual(response.error_code, 508, response.reason)
+        finally:
+            for s in hogs:
+                s.close()
+        deadline = time.monotonic() + 10
+        while True:
+            client = self.client()
+            response = client.allocate()
+            if response is not None and response.is_success:
+                break
+            self.assertLess(time.monotonic(), deadline, f"still refused: {response!r}")
+            time.sleep(0.2)
+        peer = self.peer()
+        self.assertSuccess(client.create_permission(peer.address))
+        client.send_indication(peer.address, b"after the flood")
+        self.expect_peer(peer, b"after the flood", client.relayed)
 
 
 if __name__ == "__main__":
