@@ -98,6 +98,7 @@ RelayStats Relay::stats() const {
         total.udp_datagrams_segmented += read(c.udp_datagrams_segmented);
         total.tcp_connections_accepted += read(c.tcp_connections_accepted);
         total.tcp_connections_open += read(c.tcp_connections_open);
+        total.tcp_accept_paused += read(c.tcp_accept_paused);
         total.allocations_created += read(c.allocations_created);
         total.allocations_active += read(c.allocations_active);
         total.allocations_expired += read(c.allocations_expired);

@@ -3,6 +3,7 @@ messages over UDP and TCP, and hostile input."""
 import os
 import random
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -240,6 +241,12 @@ class TcpOutOfDescriptors(unittest.TestCase):
                 self.assertLess(failures, 20, "every failed accept() is logged")
                 _, answer, _ = binding_answer("127.0.0.1", port)
                 self.assertEqual(parse_attributes(answer)[0], BINDING_SUCCESS)
+                # SIGUSR1's stats line counts the pauses.
+                server.signal(signal.SIGUSR1)
+                deadline = time.monotonic() + 5
+                while not re.search(r"tcp_accept_paused=[1-9]", server.output()):
+                    self.assertLess(time.monotonic(), deadline, "no pause in the stats line")
+                    time.sleep(0.05)
             finally:
                 for s in waiting:
                     s.close()
