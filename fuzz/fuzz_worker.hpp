@@ -15,6 +15,9 @@
 //                 relayed address of the sending client's allocation;
 //                 tcp_fuzz: hold the bytes back until the next record, so
 //                 frames arrive split and joined
+//   flags & 0x40  no datagram: the worker's once-a-second housekeeping runs
+//                 as if (first byte x 8) seconds had passed, so permissions,
+//                 channels, allocations, reservations and idle streams expire
 // Unsigned records are sent as they are.
 
 #include <sys/socket.h>
@@ -68,6 +71,22 @@ inline const Config& config() {
     return parsed;
 }
 
+struct Record {
+    uint8_t flags;
+    std::span<const uint8_t> body;
+};
+
+// The next record of `input`, which it then no longer holds.
+inline std::optional<Record> next_record(std::span<const uint8_t>& input) {
+    if (input.size() < 3) {
+        return std::nullopt;
+    }
+    const size_t length = std::min<size_t>((size_t{input[1]} << 8) | input[2], input.size() - 3);
+    Record record{input[0], input.subspan(3, length)};
+    input = input.subspan(3 + length);
+    return record;
+}
+
 // A UDP socket on 127.0.0.1, port chosen by the kernel.
 inline UniqueFd loopback_udp_socket() {
     UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -91,6 +110,16 @@ struct FuzzWorker {
         return settings;
     }
 
+    // A housekeeping record (flag 0x40): returns whether `record` was one.
+    bool housekeeping(const Record& record) {
+        if ((record.flags & 0x40) == 0) {
+            return false;
+        }
+        const int seconds = record.body.empty() ? 0 : record.body[0] * 8;
+        worker.housekeeping(relay::Clock::now() + std::chrono::seconds(seconds));
+        return true;
+    }
+
     // Aborts when the quota ledger counts allocations the worker does not
     // hold, or the other way round: state lost on some path.
     void check_state() {
@@ -107,22 +136,6 @@ inline ClientLink client(unsigned n, int udp_fd = -1) {
     link.udp_fd = udp_fd;
     link.tcp = nullptr;
     return link;
-}
-
-struct Record {
-    uint8_t flags;
-    std::span<const uint8_t> body;
-};
-
-// The next record of `input`, which it then no longer holds.
-inline std::optional<Record> next_record(std::span<const uint8_t>& input) {
-    if (input.size() < 3) {
-        return std::nullopt;
-    }
-    const size_t length = std::min<size_t>((size_t{input[1]} << 8) | input[2], input.size() - 3);
-    Record record{input[0], input.subspan(3, length)};
-    input = input.subspan(3 + length);
-    return record;
 }
 
 namespace detail {

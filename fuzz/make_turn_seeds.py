@@ -8,7 +8,7 @@ import struct
 import sys
 
 COOKIE = 0x2112A442
-SIGN, REST, AGAIN, PEER = 0x04, 0x08, 0x10, 0x20
+SIGN, REST, AGAIN, PEER, LATER = 0x04, 0x08, 0x10, 0x20, 0x40
 
 
 def attribute(kind, value):
@@ -54,6 +54,12 @@ SEEDS = {
     + record(PEER, b"v" * 1200),
     "peer-to-data-indication": ALLOCATE + PERMIT + record(PEER, b"no channel, so a Data indication"),
     "peer-without-permission": ALLOCATE + record(PEER, b"dropped"),
+    # Housekeeping as if 320 s had passed (permissions expire), then 640 s
+    # (the channel and the allocation), then a new allocation.
+    "expiry": ALLOCATE + PERMIT + BIND + record(LATER, bytes([40])) + CHANNEL_DATA
+    + record(LATER, bytes([80])) + ALLOCATE,
+    "reservation-expiry": signed(0x0003, UDP, attribute(0x0018, b"\x80"))
+    + record(LATER, bytes([4])),
     "quota": b"".join(record(SIGN | n, ALLOCATE[3:]) for n in range(4)) * 2,
 }
 

@@ -56,6 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!record) {
             break;
         }
+        if (server.housekeeping(*record)) {
+            server.check_state();
+            continue;
+        }
         std::vector<uint8_t> packet =
             fuzz::packet_of(*record, index, transaction, server.shared, link);
         held.insert(held.end(), packet.begin(), packet.end());

@@ -56,6 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!record) {
             break;
         }
+        if (server.housekeeping(*record)) {
+            server.check_state();
+            continue;
+        }
         const relay::ClientLink link =
             fuzz::client(record->flags & 0x03, server.client_socket.get());
         std::vector<uint8_t> packet =
