@@ -110,13 +110,15 @@ struct FuzzWorker {
         return settings;
     }
 
-    // A housekeeping record (flag 0x40): returns whether `record` was one.
+    // A housekeeping record (flag 0x40), run and its state checked:
+    // returns whether `record` was one.
     bool housekeeping(const Record& record) {
         if ((record.flags & 0x40) == 0) {
             return false;
         }
         const int seconds = record.body.empty() ? 0 : record.body[0] * 8;
         worker.housekeeping(relay::Clock::now() + std::chrono::seconds(seconds));
+        check_state();
         return true;
     }
 
