@@ -52,5 +52,36 @@ TEST(Crc32, EveryByteValueInEveryLanePosition) {
     }
 }
 
+// The folding path (48 bytes and up, on CPUs with PCLMULQDQ) at lengths that
+// end on, before and after a 16-byte block, up to a jumbo frame; each is
+// checked against zlib and against the tables alone, so a machine without
+// the instruction still checks the tables.
+TEST(Crc32, LongMessagesMatchZlibAndTheTables) {
+    std::mt19937 random(5389);
+    std::vector<uint8_t> buffer(9100);
+    for (auto& b : buffer) {
+        b = static_cast<uint8_t>(random());
+    }
+    for (size_t length : {31u, 32u, 33u, 47u, 48u, 49u, 63u, 64u, 65u, 100u, 127u, 128u, 129u, 548u,
+                          1200u, 1452u, 1500u, 4096u, 9000u}) {
+        for (size_t offset = 0; offset < 16; offset += 3) {
+            std::span<const uint8_t> slice(buffer.data() + offset, length);
+            ASSERT_EQ(crc32(slice), zlib_crc32(slice))
+                << "offset " << offset << " length " << length;
+            ASSERT_EQ(crc32_by_tables(slice), zlib_crc32(slice)) << "length " << length;
+        }
+    }
+}
+
+// A single set bit anywhere in a 64-byte message: every position of every
+// folded block, where a wrong constant or an off-by-one shift would show.
+TEST(Crc32, EverySingleBitOfAFoldedMessage) {
+    for (size_t bit = 0; bit < 64 * 8; ++bit) {
+        std::vector<uint8_t> message(64, 0);
+        message[bit / 8] = static_cast<uint8_t>(1u << (bit % 8));
+        ASSERT_EQ(crc32(message), zlib_crc32(message)) << "bit " << bit;
+    }
+}
+
 }  // namespace
 }  // namespace turnpike::relay
