@@ -364,6 +364,20 @@ const std::vector<KeySpec>& schema() {
          [](Config& c, std::string_view v) { return parse_bool(v, c.relay.allow_loopback_peers); }},
         {{"relay", "udp-gso", "true"},
          [](Config& c, std::string_view v) { return parse_bool(v, c.relay.udp_gso); }},
+        {{"relay", "coalesce-us", "100"},
+         [](Config& c, std::string_view v) {
+             unsigned long n = 0;
+             auto err = parse_unsigned(v, 0, 1000, n);
+             c.relay.coalesce_wait = std::chrono::microseconds(n);
+             return err;
+         }},
+        {{"relay", "coalesce-min-pps", "50000"},
+         [](Config& c, std::string_view v) {
+             unsigned long n = 0;
+             auto err = parse_unsigned(v, 1, 100000000, n);
+             c.relay.coalesce_min_pps = n;
+             return err;
+         }},
         {{"auth", "static-auth-secret", ""},
          [](Config& c, std::string_view v) {
              c.auth.static_auth_secret = v;

@@ -53,6 +53,8 @@ struct RelaySettings {
     CidrSet allowed_peer_ip;
     bool allow_loopback_peers = false;
     bool udp_gso = true;
+    std::chrono::microseconds coalesce_wait{100};
+    uint64_t coalesce_min_pps = 50000;
 };
 
 struct StaticUser {

@@ -15,6 +15,8 @@ std::shared_ptr<const TurnSettings> TurnSettings::from(const Config& config) {
         .min_port = config.relay.min_port,
         .max_port = config.relay.max_port,
         .workers = config.relay.threads,
+        .coalescing = {.wait = config.relay.coalesce_wait,
+                       .min_rate = config.relay.coalesce_min_pps},
     });
     if (!config.auth.static_auth_secret.empty()) {
         s->rest_secret.emplace(byte_span(config.auth.static_auth_secret));

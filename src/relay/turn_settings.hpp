@@ -10,6 +10,7 @@
 #include "common/config.hpp"
 #include "common/credentials.hpp"
 #include "common/peer_policy.hpp"
+#include "relay/coalescer.hpp"
 
 namespace turnpike::relay {
 
@@ -39,6 +40,7 @@ struct TurnSettings {
     uint16_t min_port = 49152;
     uint16_t max_port = 65535;
     unsigned workers = 1;
+    CoalesceSettings coalescing;
 
     static std::shared_ptr<const TurnSettings> from(const Config& config);
 };

@@ -11,6 +11,7 @@
 
 #include "common/config.hpp"
 #include "common/unique_fd.hpp"
+#include "relay/coalescer.hpp"
 #include "relay/counters.hpp"
 #include "relay/event_source.hpp"
 #include "relay/outbox.hpp"
@@ -93,6 +94,7 @@ class Worker {
     std::unique_ptr<UdpBatch> in_batch_;
     std::unique_ptr<UdpBatch> out_batch_;
     Outbox outbox_;
+    Coalescer coalescer_;
     Clock::time_point now_;
     TokenBucket to_peer_budget_;
     TokenBucket to_client_budget_;

@@ -19,6 +19,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -162,6 +163,17 @@ class TurnTest(unittest.TestCase):
             self.fail("the server died:\n" + self.server.output()[-4000:])
 
     # -- helpers --
+
+    def counters(self):
+        """The relay's counters, from the log line SIGUSR1 asks for."""
+        before = self.server.output().count("stats: ")
+        self.server.process.signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while self.server.output().count("stats: ") == before:
+            self.assertLess(time.monotonic(), deadline, "no stats line after SIGUSR1")
+            time.sleep(0.05)
+        line = [l for l in self.server.output().splitlines() if "stats: " in l][-1]
+        return {k: int(v) for k, v in (item.split("=") for item in line.split("stats: ")[1].split())}
 
     def client(self, username=USER, password=PASSWORD, transport=None, **kwargs):
         client = TurnClient(self.server.address, username, password,
@@ -822,17 +834,6 @@ class UdpSegmentation(TurnTest):
         sections["relay"]["udp-gso"] = cls.gso
         return sections
 
-    def counters(self):
-        """The relay's counters, from the log line SIGUSR1 asks for."""
-        before = self.server.output().count("stats: ")
-        self.server.process.signal(signal.SIGUSR1)
-        deadline = time.monotonic() + 5
-        while self.server.output().count("stats: ") == before:
-            self.assertLess(time.monotonic(), deadline, "no stats line after SIGUSR1")
-            time.sleep(0.05)
-        line = [l for l in self.server.output().splitlines() if "stats: " in l][-1]
-        return {k: int(v) for k, v in (item.split("=") for item in line.split("stats: ")[1].split())}
-
     def stopped(self):
         """Whether every thread of the server has stopped (state T)."""
         tasks = f"/proc/{self.server.process.proc.pid}/task"
@@ -883,6 +884,89 @@ class UdpSegmentation(TurnTest):
 class UdpSegmentationOff(UdpSegmentation):
     """udp-gso = false: the same bursts, every datagram sent on its own."""
     gso = "false"
+
+
+class Coalescing(TurnTest):
+    """[relay] coalesce-us: a worker that sends coalesce-min-pps datagrams a
+    second or more waits coalesce-us after each wakeup, so that it reads more
+    at once. A stream above that rate must still arrive whole and in order,
+    the waits must be counted, and they must stop with the traffic. The
+    thresholds are set low so a Python client reaches them."""
+
+    wait_us = 1000
+    RATE = 2000  # datagrams per second, each way: four times coalesce-min-pps
+    COUNT = 1000
+
+    @classmethod
+    def server_settings(cls):
+        # One worker, so the control requests of the second test meet the
+        # worker that the stream keeps busy.
+        return settings(relay={"coalesce-us": cls.wait_us, "coalesce-min-pps": 500,
+                               "threads": 1})
+
+    def stream(self, send, payloads):
+        start = time.monotonic()
+        for i, payload in enumerate(payloads):
+            send(payload)
+            delay = start + (i + 1) / self.RATE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    def test_a_stream_above_the_rate_is_coalesced_and_arrives_in_order(self):
+        client = self.allocated()
+        peer = self.peer()
+        channel = CHANNEL_MIN + 11
+        self.assertSuccess(client.channel_bind(channel, peer.address))
+        before = self.counters()
+        sent = [struct.pack("!I", i) + os.urandom(96) for i in range(self.COUNT)]
+        self.stream(lambda p: client.send_channel_data(channel, p), sent)
+        self.assertEqual([data for data, _ in peer.drain(QUIET)], sent,
+                         "client to peer: lost, changed or reordered")
+        self.stream(lambda p: peer.send(p, client.relayed), sent)
+        self.assertEqual([item.data for item in client.recv_all(QUIET)], sent,
+                         "peer to client: lost, changed or reordered")
+        after = self.counters()
+        waits = after["coalesced_waits"] - before["coalesced_waits"]
+        if self.wait_us == 0:
+            self.assertEqual(waits, 0)
+        else:
+            # About one wait per wakeup while the streams ran (2 x 0.5 s).
+            self.assertGreater(waits, 50)
+            self.assertLessEqual(waits, 2 * self.COUNT)
+        self.assertEqual(after["dropped_send_failed"], before["dropped_send_failed"])
+        # Traffic over: the workers sleep in epoll again, no more waits.
+        time.sleep(0.2)
+        quiet = self.counters()["coalesced_waits"]
+        time.sleep(0.5)
+        self.assertEqual(self.counters()["coalesced_waits"], quiet)
+
+    def test_requests_are_answered_promptly_while_coalescing(self):
+        if self.wait_us == 0:
+            self.skipTest("no waits to bound with coalesce-us = 0")
+        client = self.allocated()
+        peer = self.peer()
+        channel = CHANNEL_MIN + 12
+        self.assertSuccess(client.channel_bind(channel, peer.address))
+        background = threading.Thread(
+            target=self.stream,
+            args=(lambda p: client.send_channel_data(channel, p), [b"x" * 100] * self.COUNT))
+        background.start()
+        try:
+            time.sleep(0.1)  # the rate is measured over a millisecond: engaged by now
+            other = self.allocated()
+            start = time.monotonic()
+            self.assertSuccess(other.refresh(600))
+            elapsed = time.monotonic() - start
+        finally:
+            background.join()
+        peer.drain(QUIET)
+        # A Refresh answered after a wait or two, with room for a loaded CI machine.
+        self.assertLess(elapsed, self.wait_us / 1e6 + 0.1)
+
+
+class CoalescingOff(Coalescing):
+    """coalesce-us = 0: the same stream, and no waits at all."""
+    wait_us = 0
 
 
 class DataPlaneTcp(DataPlaneUdp):

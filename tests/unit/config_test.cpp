@@ -24,6 +24,25 @@ TEST(Config, EmbeddedDefaults) {
     EXPECT_EQ(c.relay.min_port, 49152);
     EXPECT_EQ(c.relay.max_port, 65535);
     EXPECT_EQ(c.relay.threads, std::max(1u, std::thread::hardware_concurrency()));
+    EXPECT_EQ(c.relay.coalesce_wait, std::chrono::microseconds(100));
+    EXPECT_EQ(c.relay.coalesce_min_pps, 50000u);
+}
+
+TEST(Config, CoalescingWaitAndRateAreBounded) {
+    Config c = parse_config("[relay]\ncoalesce-us = 0\ncoalesce-min-pps = 1\n", "t.conf");
+    EXPECT_EQ(c.relay.coalesce_wait.count(), 0);
+    EXPECT_EQ(c.relay.coalesce_min_pps, 1u);
+    for (const char* text : {"[relay]\ncoalesce-us = 1001\n", "[relay]\ncoalesce-us = -1\n",
+                             "[relay]\ncoalesce-us = 50us\n", "[relay]\ncoalesce-min-pps = 0\n"}) {
+        try {
+            parse_config(text, "t.conf");
+            ADD_FAILURE() << "accepted " << text;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.file(), "t.conf");
+            EXPECT_TRUE(e.key() == "[relay] coalesce-us" || e.key() == "[relay] coalesce-min-pps")
+                << e.key();
+        }
+    }
 }
 
 TEST(Config, ListsAreTrimmedAndDeduplicatedWhereTheyAreSets) {

@@ -41,7 +41,8 @@ TurnSettings settings() {
                    .external_ip = {},
                    .min_port = 49152,
                    .max_port = 65535,
-                   .workers = 1};
+                   .workers = 1,
+                   .coalescing = {}};
     s.users.emplace("alice", UserKey(long_term_key("alice", realm, "alice-pw")));
     return s;
 }
