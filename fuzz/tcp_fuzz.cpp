@@ -43,8 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     UniqueFd ours(ends[0]);
     const relay::ClientLink link = fuzz::client(0);
-    auto owned = std::make_unique<relay::TcpConnection>(server.worker, UniqueFd(ends[1]),
-                                                        link.client, link.local);
+    auto owned = std::make_unique<relay::TcpConnection>(
+        server.worker, UniqueFd(ends[1]), link.client, link.local,
+        *server.shared.tcp_sources.acquire(IpAddress(link.client), 0));
     relay::TcpConnection* stream = owned.get();
     server.worker.adopt(std::move(owned));  // the worker owns it from here
 

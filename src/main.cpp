@@ -286,15 +286,16 @@ gboolean on_dump_stats(gpointer data) {
             "binding_responses={} error_responses={} dropped_not_stun={} dropped_malformed={} "
             "dropped_oversized={} dropped_no_allocation={} dropped_no_permission={} "
             "dropped_rate_limited={} dropped_send_failed={} peer_denied={} "
-            "tcp_connections_open={} tcp_accept_paused={} udp_datagrams_out={} "
+            "tcp_connections_open={} tcp_accept_paused={} tcp_refused_per_ip={} "
+            "udp_datagrams_out={} "
             "udp_segmented_sends={} udp_datagrams_segmented={} coalesced_waits={}",
             s.allocations_active, s.allocations_created, s.allocations_expired, s.auth_failures,
             s.relayed_to_peer_packets, s.relayed_to_peer_bytes, s.relayed_to_client_packets,
             s.relayed_to_client_bytes, s.stun_requests, s.binding_responses, s.error_responses,
             s.dropped_not_stun, s.dropped_malformed, s.dropped_oversized, s.dropped_no_allocation,
             s.dropped_no_permission, s.dropped_rate_limited, s.dropped_send_failed, s.peer_denied,
-            s.tcp_connections_open, s.tcp_accept_paused, s.udp_datagrams_out, s.udp_segmented_sends,
-            s.udp_datagrams_segmented, s.coalesced_waits);
+            s.tcp_connections_open, s.tcp_accept_paused, s.tcp_refused_per_ip, s.udp_datagrams_out,
+            s.udp_segmented_sends, s.udp_datagrams_segmented, s.coalesced_waits);
     }
     if (daemon.signal) {
         signal::SignalStats s = daemon.signal->stats();

@@ -73,6 +73,9 @@ void relay_metrics(Exposition& e, const relay::RelayStats& r) {
     e.counter("relay_tcp_accept_paused_total",
               "Times a TCP listener stopped accepting for a second (out of descriptors)",
               r.tcp_accept_paused);
+    e.counter("relay_tcp_refused_per_ip_total",
+              "TCP connections refused at once: [quotas] max-tcp-per-ip open from their source",
+              r.tcp_refused_per_ip);
 }
 
 void signal_metrics(Exposition& e, const signal::SignalStats& s) {

@@ -79,6 +79,7 @@ struct QuotaSettings {
     unsigned max_permissions = 0;
     unsigned max_channels = 0;
     std::chrono::seconds max_lifetime{3600};
+    unsigned max_tcp_per_ip = 0;  // relay TCP connections open from one IPv4 address or IPv6 /64
 };
 
 struct SignalSettings {

@@ -29,7 +29,8 @@ struct alignas(64) WorkerCounters {
     std::atomic<uint64_t> tcp_connections_open{0};
     std::atomic<uint64_t> tcp_connections_closed_bad_input{0};
     std::atomic<uint64_t> tcp_connections_closed_idle{0};
-    std::atomic<uint64_t> tcp_accept_paused{0};  // accept failed (EMFILE...): a second's pause
+    std::atomic<uint64_t> tcp_accept_paused{0};   // accept failed (EMFILE...): a second's pause
+    std::atomic<uint64_t> tcp_refused_per_ip{0};  // [quotas] max-tcp-per-ip reached
 
     // TURN
     std::atomic<uint64_t> allocations_created{0};

@@ -100,6 +100,7 @@ RelayStats Relay::stats() const {
         total.tcp_connections_accepted += read(c.tcp_connections_accepted);
         total.tcp_connections_open += read(c.tcp_connections_open);
         total.tcp_accept_paused += read(c.tcp_accept_paused);
+        total.tcp_refused_per_ip += read(c.tcp_refused_per_ip);
         total.allocations_created += read(c.allocations_created);
         total.allocations_active += read(c.allocations_active);
         total.allocations_expired += read(c.allocations_expired);

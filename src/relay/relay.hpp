@@ -30,6 +30,7 @@ struct RelayStats {
     uint64_t tcp_connections_accepted = 0;
     uint64_t tcp_connections_open = 0;
     uint64_t tcp_accept_paused = 0;
+    uint64_t tcp_refused_per_ip = 0;
     uint64_t allocations_created = 0;
     uint64_t allocations_active = 0;
     uint64_t allocations_expired = 0;

@@ -47,13 +47,14 @@ long frame_length(const uint8_t* data, size_t available, bool has_allocation) {
 }  // namespace
 
 TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer,
-                             const SocketAddress& local)
+                             const SocketAddress& local, SourceLedger::Slot slot)
     : worker_(worker),
       fd_(std::move(fd)),
       peer_(peer),
       local_(local),
       input_(initial_input),
-      last_activity_(Clock::now()) {}
+      last_activity_(Clock::now()),
+      slot_(std::move(slot)) {}
 
 void TcpConnection::on_events(uint32_t events) {
     if (closed_) {

@@ -8,6 +8,7 @@
 #include "common/address.hpp"
 #include "common/unique_fd.hpp"
 #include "relay/event_source.hpp"
+#include "relay/source_ledger.hpp"
 
 namespace turnpike::relay {
 
@@ -23,8 +24,9 @@ class TcpConnection : public EventSource {
     static constexpr size_t max_frame = 20 + 65535;
     static constexpr size_t max_pending_output = 256 * 1024;
 
+    // `slot` counts the connection against its source until it is deleted.
     TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer,
-                  const SocketAddress& local);
+                  const SocketAddress& local, SourceLedger::Slot slot);
 
     void on_events(uint32_t events) override;
     int fd() const { return fd_.get(); }
@@ -53,6 +55,7 @@ class TcpConnection : public EventSource {
     bool closed_ = false;
     bool want_write_ = false;
     Clock::time_point last_activity_;
+    SourceLedger::Slot slot_;
 };
 
 }  // namespace turnpike::relay

@@ -12,17 +12,20 @@
 #include "relay/client_link.hpp"
 #include "relay/quota.hpp"
 #include "relay/reservation.hpp"
+#include "relay/source_ledger.hpp"
 #include "relay/turn_settings.hpp"
 
 namespace turnpike::relay {
 
 // What all workers share: allocation counts for quotas, port reservations,
-// and the nonce key. None of it is touched per packet.
+// TCP connections per source, and the nonce key. None of it is touched per
+// packet.
 struct RelayShared {
     explicit RelayShared(std::chrono::seconds nonce_lifetime) : nonces(nonce_lifetime) {}
     NonceSource nonces;
     AllocationLedger ledger;
     Reservations reservations;
+    SourceLedger tcp_sources;
 };
 
 // One worker's TURN state: its allocations by client 5-tuple and the

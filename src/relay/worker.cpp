@@ -169,18 +169,35 @@ class Worker::TcpListener : public EventSource {
                 }
                 return;
             }
+            UniqueFd connection(fd);
+            SocketAddress source(reinterpret_cast<sockaddr*>(&peer), peer_length);
+            auto slot = worker_.turn_.shared.tcp_sources.acquire(
+                IpAddress(source), worker_.turn_.settings->quotas.max_tcp_per_ip);
+            if (!slot) {
+                refuse(connection.get());
+                continue;
+            }
             bump(worker_.counters_.tcp_connections_accepted);
             sockaddr_storage local{};
             socklen_t local_length = sizeof(local);
             getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length);
             worker_.adopt(std::make_unique<TcpConnection>(
-                worker_, UniqueFd(fd),
-                SocketAddress(reinterpret_cast<sockaddr*>(&peer), peer_length),
-                SocketAddress(reinterpret_cast<sockaddr*>(&local), local_length)));
+                worker_, std::move(connection), source,
+                SocketAddress(reinterpret_cast<sockaddr*>(&local), local_length),
+                std::move(*slot)));
         }
     }
 
   private:
+    // Over [quotas] max-tcp-per-ip: closed with a reset, so that a flood
+    // leaves no TIME_WAIT behind on this side and the client learns at once.
+    // Not logged: the counter says it without a line per connection.
+    void refuse(int fd) {
+        linger reset{1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+        bump(worker_.counters_.tcp_refused_per_ip);
+    }
+
     // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or any
     // other error that would repeat: a level-triggered listener would wake
     // the loop for ever with a connection it cannot take, and log each time.

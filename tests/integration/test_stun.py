@@ -168,8 +168,9 @@ class StunOverTcp(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop()
 
-    def connect(self):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+    def connect(self, source="127.0.0.1"):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=2,
+                                     source_address=(source, 0))
         self.addCleanup(s.close)
         return s
 
@@ -201,7 +202,8 @@ class StunOverTcp(unittest.TestCase):
         self.assertEqual(parse_attributes(tcp_read_stun(good))[0], BINDING_SUCCESS)
 
     def test_many_connections_at_once(self):
-        sockets = [self.connect() for _ in range(200)]
+        # From eight sources: one may hold max-tcp-per-ip (64) at once.
+        sockets = [self.connect(f"127.0.2.{1 + i % 8}") for i in range(200)]
         for s in sockets:
             s.sendall(stun_message(BINDING_REQUEST))
         for s in sockets:
@@ -222,8 +224,9 @@ class TcpOutOfDescriptors(unittest.TestCase):
 
     def test_pauses_accepting_and_recovers(self):
         port = free_port()
-        with Turnpike(relay_config(port, extra="").replace("log-level = debug", "log-level = info"),
-                      max_files=64) as server:
+        # No cap per source: the descriptors must run out first.
+        config = relay_config(port).replace("log-level = debug", "log-level = info")
+        with Turnpike(config + "[quotas]\nmax-tcp-per-ip = 0\n", max_files=64) as server:
             waiting = []
             for _ in range(100):
                 s = socket.socket()
@@ -263,6 +266,94 @@ class TcpOutOfDescriptors(unittest.TestCase):
                     if time.monotonic() > deadline:
                         raise
             self.assertIsNone(server.proc.poll())
+
+
+class TcpConnectionsPerSource(unittest.TestCase):
+    """[quotas] max-tcp-per-ip: past the cap a source's new connection is
+    reset at once while its open ones and other sources go on; a closed
+    connection frees its place; a SIGHUP raises the cap for new ones."""
+
+    def setUp(self):
+        self.port = free_port()
+        self.server = Turnpike(self.config(3)).start()
+        self.addCleanup(self.server.stop)
+
+    def config(self, cap):
+        return relay_config(self.port) + f"[quotas]\nmax-tcp-per-ip = {cap}\n"
+
+    def connect(self, source):
+        s = socket.socket()
+        self.addCleanup(s.close)
+        s.settimeout(2)
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", self.port))
+        return s
+
+    def assert_answers(self, s):
+        s.sendall(stun_message(BINDING_REQUEST))
+        self.assertEqual(parse_attributes(tcp_read_stun(s))[0], BINDING_SUCCESS)
+
+    def assert_refused(self, source):
+        # The handshake is the kernel's; the daemon then resets the stream
+        # without reading it, sometimes before connect() has returned here.
+        # A request gets no answer, only the reset.
+        try:
+            s = self.connect(source)
+            s.sendall(stun_message(BINDING_REQUEST))
+            self.assertEqual(s.recv(100), b"", "a refused stream got an answer")
+        except ConnectionResetError:
+            pass
+        except socket.timeout:
+            self.fail("the daemon neither answered nor closed a connection past the cap")
+
+    def refused_count(self):
+        before = len(self.server.output())
+        self.server.signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while True:
+            found = re.findall(r"tcp_refused_per_ip=(\d+)", self.server.output()[before:])
+            if found:
+                return int(found[-1])
+            self.assertLess(time.monotonic(), deadline, "no stats line")
+            time.sleep(0.05)
+
+    def test_cap_per_source(self):
+        kept = [self.connect("127.0.0.1") for _ in range(3)]
+        for s in kept:
+            self.assert_answers(s)
+        self.assert_refused("127.0.0.1")
+        self.assertEqual(self.refused_count(), 1)
+        for s in kept:
+            self.assert_answers(s)  # the refusal took nothing from them
+        other = self.connect("127.0.0.2")
+        self.assert_answers(other)
+
+        # A client that goes frees its place once the daemon sees it close.
+        kept.pop().close()
+        deadline = time.monotonic() + 5
+        while True:
+            s = self.connect("127.0.0.1")
+            try:
+                self.assert_answers(s)
+                break
+            except (ConnectionError, AssertionError, struct.error):
+                self.assertLess(time.monotonic(), deadline, "the closed connection kept its place")
+                time.sleep(0.1)
+        self.assertIsNone(self.server.proc.poll())
+
+    def test_sighup_raises_the_cap_for_new_connections(self):
+        kept = [self.connect("127.0.0.1") for _ in range(3)]
+        for s in kept:
+            self.assert_answers(s)
+        self.assert_refused("127.0.0.1")
+        self.server.write_config(self.config(5))
+        self.server.signal(signal.SIGHUP)
+        self.server.wait_notify("READY=1")
+        more = [self.connect("127.0.0.1") for _ in range(2)]
+        for s in kept + more:
+            self.assert_answers(s)
+        self.assert_refused("127.0.0.1")
+        self.assertEqual(self.refused_count(), 2)
 
 
 class WildcardListener(unittest.TestCase):

@@ -45,6 +45,22 @@ TEST(Config, CoalescingWaitAndRateAreBounded) {
     }
 }
 
+TEST(Config, TcpConnectionsPerIpDefaultToSixtyFourAndZeroLifts) {
+    EXPECT_EQ(embedded_defaults().quotas.max_tcp_per_ip, 64u);
+    EXPECT_EQ(parse_config("[quotas]\nmax-tcp-per-ip = 0\n", "t.conf").quotas.max_tcp_per_ip, 0u);
+    EXPECT_EQ(parse_config("[quotas]\nmax-tcp-per-ip = 5\n", "t.conf").quotas.max_tcp_per_ip, 5u);
+    for (const char* text : {"[quotas]\nmax-tcp-per-ip = -1\n", "[quotas]\nmax-tcp-per-ip = many\n",
+                             "[quotas]\nmax-tcp-per-ip = 1000001\n"}) {
+        try {
+            parse_config(text, "t.conf");
+            ADD_FAILURE() << "accepted " << text;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.file(), "t.conf");
+            EXPECT_EQ(e.key(), "[quotas] max-tcp-per-ip");
+        }
+    }
+}
+
 TEST(Config, ListsAreTrimmedAndDeduplicatedWhereTheyAreSets) {
     Config c = parse_config(
         "[server]\nroles =  relay , relay,admin ,\n"
