@@ -183,6 +183,17 @@ std::optional<IpAddress> IpAddress::mapped_ipv4() const {
     return out;
 }
 
+IpAddress IpAddress::subscriber() const {
+    if (auto v4 = mapped_ipv4()) {
+        return *v4;
+    }
+    IpAddress out = *this;
+    if (is_v6()) {
+        std::fill(out.bytes_.begin() + 8, out.bytes_.end(), 0);
+    }
+    return out;
+}
+
 std::string IpAddress::to_string() const {
     char buf[INET6_ADDRSTRLEN] = {};
     if (family_ == AF_INET || family_ == AF_INET6) {

@@ -36,6 +36,10 @@ class IpAddress {
     uint32_t v4_value() const;               // host order; 0 unless IPv4
     // The kernel sends to ::ffff:a.b.c.d as plain IPv4 to a.b.c.d.
     std::optional<IpAddress> mapped_ipv4() const;
+    // What a per-address limit counts: an IPv4 address itself (also when
+    // written ::ffff:a.b.c.d), or an IPv6 address's /64 with the rest zero,
+    // since one subscriber is routinely given a whole /64 to pick from.
+    IpAddress subscriber() const;
     std::string to_string() const;
 
     friend bool operator==(const IpAddress&, const IpAddress&) = default;

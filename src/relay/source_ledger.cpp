@@ -6,9 +6,7 @@
 namespace turnpike::relay {
 
 SourceLedger::Key SourceLedger::key_of(const IpAddress& source) {
-    // The kernel hands an IPv4 client of a dual-stack socket over as
-    // ::ffff:a.b.c.d; it is the same host as a.b.c.d.
-    IpAddress address = source.mapped_ipv4().value_or(source);
+    IpAddress address = source.subscriber();
     Key key{};
     auto bytes = address.bytes();
     std::copy_n(bytes.begin(), std::min<size_t>(bytes.size(), 8), key.begin());

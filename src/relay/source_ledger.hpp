@@ -12,10 +12,10 @@ namespace turnpike::relay {
 
 // TCP connections open per client source, shared by all workers (SO_REUSEPORT
 // spreads one source's connections over them). The cap keeps one host from
-// holding every descriptor the relay has until the idle timeout. An IPv6
-// source is its /64: one subscriber is routinely given a whole /64, and
-// counting single addresses would let it open 2^64 "sources". Taken on
-// accept and on close, never per packet, so a mutex is fine.
+// holding every descriptor the relay has until the idle timeout. A source is
+// IpAddress::subscriber(): an IPv6 client counts by its /64, or one host
+// could open 2^64 "sources". Taken on accept and on close, never per packet,
+// so a mutex is fine.
 class SourceLedger {
   public:
     using Key = std::array<uint8_t, 9>;  // IPv4 address or IPv6 /64, then the family

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/cidr.hpp"
 #include "signal/json_writer.hpp"
 
 namespace turnpike::signal {
@@ -23,11 +24,17 @@ Session::Session(SessionId session_id, WebSocketConnection& conn,
     : id(session_id),
       id_text(session_id_text(session_id)),
       ip(conn.ip()),
+      source(source_of(ip)),
       host(conn.host()),
       connection(conn),
       last_seen(now),
       frames(frame_burst, frames_per_second, now),
       chat_rate(chat_rate_settings) {}
+
+std::string Session::source_of(std::string_view ip) {
+    auto address = IpAddress::parse(ip);
+    return address ? address->subscriber().to_string() : std::string(ip);
+}
 
 bool Session::is_open() const {
     return connection.is_open();

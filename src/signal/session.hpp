@@ -41,10 +41,15 @@ class Session {
 
     void remember_chat(std::string_view who, std::string_view text);
 
+    // What per-address limits count for a client address: the address, or
+    // an IPv6 address's /64 (IpAddress::subscriber), as text.
+    static std::string source_of(std::string_view ip);
+
     const SessionId id;
     const std::string id_text;  // 16 hex digits, as clients and logs see it
     const std::string ip;
-    const std::string host;  // the Host header the browser used
+    const std::string source;  // source_of(ip): sessions and chat per address count this
+    const std::string host;    // the Host header the browser used
     WebSocketConnection& connection;
 
     State state = State::idle;

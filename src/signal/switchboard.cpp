@@ -112,7 +112,7 @@ void Switchboard::admit(WebSocketConnection& connection) {
     Session& s = *session;
     sessions_.emplace(id, std::move(session));
     connection.user = &s;
-    ++sessions_per_ip_[s.ip];
+    ++sessions_per_ip_[s.source];
     ++stats_.sessions_total;
     s.wants_privacy = settings_.privacy_default;
     s.send(hello_message(s, settings_));
@@ -120,7 +120,7 @@ void Switchboard::admit(WebSocketConnection& connection) {
 }
 
 size_t Switchboard::sessions_from(std::string_view ip) const {
-    auto it = sessions_per_ip_.find(std::string(ip));
+    auto it = sessions_per_ip_.find(Session::source_of(ip));
     return it == sessions_per_ip_.end() ? 0 : it->second;
 }
 
@@ -191,7 +191,7 @@ void Switchboard::closed(WebSocketConnection& connection) {
     auto& session = *static_cast<Session*>(connection.user);
     connection.user = nullptr;
     retire(session, "disconnected");
-    auto it = sessions_per_ip_.find(session.ip);
+    auto it = sessions_per_ip_.find(session.source);
     if (it != sessions_per_ip_.end() && --it->second == 0) {
         sessions_per_ip_.erase(it);
     }

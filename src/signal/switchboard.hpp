@@ -58,6 +58,7 @@ class Switchboard {
 
     void reload(IceServers ice_servers, ChatFilter chat_filter, SwitchboardSettings settings);
 
+    // Sessions open from the client address's source (Session::source_of).
     size_t sessions_from(std::string_view ip) const;
     SignalStats stats() const;
     size_t size() const { return sessions_.size(); }
@@ -101,6 +102,7 @@ class Switchboard {
     GObjectPtr<JsonParser> parser_;
 
     std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;
+    // By Session::source: an IPv4 address, or an IPv6 /64.
     std::unordered_map<std::string, unsigned> sessions_per_ip_;
     std::unordered_map<std::string, ChatRateLimiter> chat_rate_per_ip_;
     SignalStats stats_;

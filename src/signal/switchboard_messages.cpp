@@ -324,7 +324,7 @@ void Switchboard::on_chat(Session& session, JsonObject* message) {
     auto now = Clock::now();
     ChatRateSettings ip_settings = settings_.chat_rate;
     ip_settings.burst *= ip_chat_burst_factor;
-    auto [ip_entry, fresh] = chat_rate_per_ip_.try_emplace(session.ip, ip_settings);
+    auto [ip_entry, fresh] = chat_rate_per_ip_.try_emplace(session.source, ip_settings);
     auto verdict = worse(session.chat_rate.check(now), ip_entry->second.check(now));
     switch (verdict.verdict) {
         case ChatRateLimiter::Verdict::allow:

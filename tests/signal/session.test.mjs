@@ -212,4 +212,11 @@ describe('trusted proxies', () => {
     const direct = await via('127.0.7.2', '203.0.113.9');
     for (const c of [...held, other, direct]) await c.close();
   });
+
+  test('IPv6 clients count by their /64: one host cannot pick a fresh address per session', async () => {
+    const held = [await via('127.0.7.1', '2001:db8:1:2::1'), await via('127.0.7.1', '2001:db8:1:2:a:b:c:d')];
+    await assert.rejects(via('127.0.7.1', '2001:db8:1:2:ffff::9'), (e) => e.status === 429);
+    const nextNetwork = await via('127.0.7.1', '2001:db8:1:3::1');
+    for (const c of [...held, nextNetwork]) await c.close();
+  });
 });

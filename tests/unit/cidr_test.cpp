@@ -76,6 +76,16 @@ TEST(IpAddress, UnwrapsOnlyIpv4Mapped) {
     EXPECT_FALSE(ip("10.1.2.3").mapped_ipv4());
 }
 
+TEST(IpAddress, SubscriberIsTheIpv4AddressOrTheIpv6Slash64) {
+    EXPECT_EQ(ip("10.1.2.3").subscriber(), ip("10.1.2.3"));
+    EXPECT_EQ(ip("::ffff:10.1.2.3").subscriber(), ip("10.1.2.3"));
+    EXPECT_EQ(ip("2001:db8:1:2:3:4:5:6").subscriber(), ip("2001:db8:1:2::"));
+    EXPECT_EQ(ip("2001:db8:1:2::").subscriber(), ip("2001:db8:1:2::"));
+    EXPECT_NE(ip("2001:db8:1:3::1").subscriber(), ip("2001:db8:1:2::"));
+    EXPECT_EQ(ip("::1").subscriber(), ip("::"));
+    EXPECT_EQ(ip("2001:db8:1:2:abcd::1").subscriber().to_string(), "2001:db8:1:2::");
+}
+
 TEST(IpAddress, FamiliesNeverCompareEqual) {
     // Same leading bytes, different family.
     EXPECT_NE(ip("10.0.0.1"), ip("a00:1::"));
