@@ -39,7 +39,7 @@ struct Match {
     SessionId b{};
     std::vector<std::string> common{};  // the interests they share, sorted
     SessionId impolite{};               // the initiator: whichever of a, b waited longer
-    std::string ip_a{};                 // for blocks and reports of a partner on another node
+    std::string ip_a{};  // the seekers' ip, for blocks and reports of a partner on another node
     std::string ip_b{};
     bool privacy = false;  // either side asked for privacy
 

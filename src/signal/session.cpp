@@ -33,7 +33,13 @@ Session::Session(SessionId session_id, WebSocketConnection& conn,
 
 std::string Session::source_of(std::string_view ip) {
     auto address = IpAddress::parse(ip);
-    return address ? address->subscriber().to_string() : std::string(ip);
+    if (!address) {
+        return std::string(ip);
+    }
+    IpAddress subscriber = address->subscriber();
+    // Written as the prefix it is, so that an admin reading a report can ban
+    // it as it stands.
+    return subscriber.is_v6() ? subscriber.to_string() + "/64" : subscriber.to_string();
 }
 
 bool Session::is_open() const {

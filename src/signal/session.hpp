@@ -41,20 +41,21 @@ class Session {
 
     void remember_chat(std::string_view who, std::string_view text);
 
-    // What per-address limits count for a client address: the address, or
-    // an IPv6 address's /64 (IpAddress::subscriber), as text.
+    // What per-address limits and IP blocks count for a client address: the
+    // IPv4 address, or an IPv6 address's /64 (IpAddress::subscriber) written
+    // "2001:db8:1:2::/64".
     static std::string source_of(std::string_view ip);
 
     const SessionId id;
     const std::string id_text;  // 16 hex digits, as clients and logs see it
     const std::string ip;
-    const std::string source;  // source_of(ip): sessions and chat per address count this
+    const std::string source;  // source_of(ip): what the matcher and per-address limits see
     const std::string host;    // the Host header the browser used
     WebSocketConnection& connection;
 
     State state = State::idle;
     SessionId partner{};
-    std::string partner_ip;  // of the current or last partner, which may be on another node
+    std::string partner_ip;  // source_of the current or last partner, maybe on another node
     std::optional<SessionId> last_partner;     // the pair that ended last, for block/report
     std::optional<matcher::Seeker> last_find;  // what `next` queues again
     bool wants_privacy = false;

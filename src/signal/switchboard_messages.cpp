@@ -189,7 +189,7 @@ void Switchboard::on_find(Session& session, JsonObject* message) {
     session.wants_privacy = settings_.privacy_default || privacy.value_or(false);
     matcher::Seeker seeker;
     seeker.id = session.id;
-    seeker.ip = session.ip;
+    seeker.ip = session.source;  // IP blocks hold against a whole IPv6 /64
     seeker.mode = *mode == "video" ? matcher::ChatMode::video : matcher::ChatMode::text;
     seeker.lang = matcher::normalise_lang(lang.value_or(""));
     seeker.interests = std::move(*interests);
@@ -399,7 +399,7 @@ void Switchboard::on_block(Session& session) {
         return;
     }
     ++stats_.blocks;
-    matcher_.block(session.id, *target, session.ip, session.partner_ip);
+    matcher_.block(session.id, *target, session.source, session.partner_ip);
     if (session.state == Session::State::paired && session.partner == *target) {
         part(session, "left");
     }

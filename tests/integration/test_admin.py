@@ -75,6 +75,7 @@ allow-loopback-peers = true
 users = alice:alice-password
 [signal]
 listen = 127.0.0.1:{cls.signal_port}
+trusted-proxies = 127.0.9.1
 [admin]
 listen = 127.0.0.1:{cls.admin_port}
 token-ttl = 3
@@ -290,9 +291,14 @@ token-ttl = 3
 
     # --- sessions and reports ---
 
-    def pair(self, a_ip, b_ip):
-        a = WebSocket(self.signal_port, a_ip)
-        b = WebSocket(self.signal_port, b_ip)
+    def pair(self, a_ip, b_ip, proxy=None):
+        # Through a trusted proxy, the addresses are the clients' as it forwards them.
+        if proxy:
+            a = WebSocket(self.signal_port, proxy, forwarded_for=a_ip)
+            b = WebSocket(self.signal_port, proxy, forwarded_for=b_ip)
+        else:
+            a = WebSocket(self.signal_port, a_ip)
+            b = WebSocket(self.signal_port, b_ip)
         a.next("hello")
         b_id = b.next("hello")["id"]
         a.send({"type": "find", "mode": "text", "lang": "zz-admin"})
@@ -328,6 +334,26 @@ token-ttl = 3
         self.assertEqual(self.http.json("POST", f"/admin/reports/{report['id']}/resolve",
                                         {"resolution": "again"}, token=root)[0], 404)
         a.close()
+
+    def test_a_reported_ipv6_partner_is_named_by_its_slash_64_which_bans_take(self):
+        a, b, b_id = self.pair("2001:db8:71::1", "2001:db8:72::5", proxy="127.0.9.1")
+        a.send({"type": "report", "reason": "rude over IPv6"})
+        a.next("report_received")
+        root = self.root()
+        _, reports = self.http.json("GET", "/admin/reports", token=root)
+        report = next(r for r in reports["reports"] if r["reported"]["session"] == b_id)
+        self.assertEqual(report["reported"]["ip"], "2001:db8:72::/64")
+        self.assertEqual(report["reporter"]["ip"], "2001:db8:71::1")
+        status, ban = self.http.json("POST", "/admin/bans",
+                                     {"cidr": report["reported"]["ip"], "reason": "test"}, token=root)
+        self.assertEqual((status, ban["cidr"]), (201, "2001:db8:72::/64"))
+        # The whole /64 is refused, whatever address the client uses next.
+        with self.assertRaises(HandshakeRefused) as refused:
+            WebSocket(self.signal_port, "127.0.9.1", forwarded_for="2001:db8:72::abcd")
+        self.assertEqual(refused.exception.status, 403)
+        self.assertEqual(self.http.json("DELETE", f"/admin/bans/{ban['id']}", token=root)[0], 200)
+        a.close()
+        b.close()
         b.close()
 
     def test_users_ip_blocks_are_listed_and_can_be_lifted(self):

@@ -16,12 +16,13 @@ class HandshakeRefused(Exception):
 
 
 class WebSocket:
-    def __init__(self, port, source="127.0.0.1", timeout=5.0):
+    def __init__(self, port, source="127.0.0.1", timeout=5.0, forwarded_for=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
                                              source_address=(source, 0))
         key = base64.b64encode(os.urandom(16)).decode()
+        forwarded = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""
         self.sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                           f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                           f"Upgrade: websocket\r\nConnection: Upgrade\r\n{forwarded}"
                            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
                           .encode())
         head = b""

@@ -219,4 +219,35 @@ describe('trusted proxies', () => {
     const nextNetwork = await via('127.0.7.1', '2001:db8:1:3::1');
     for (const c of [...held, nextNetwork]) await c.close();
   });
+
+  test('a block by IP holds against another address in the blocked IPv6 client’s /64', async () => {
+    const client = async (address) => {
+      const c = await via('127.0.7.1', address);
+      await c.next('hello');
+      return c;
+    };
+    const a = await client('2001:db8:a::1');
+    const b = await client('2001:db8:b::1');
+    a.send({ type: 'find', mode: 'text' });
+    b.send({ type: 'find', mode: 'text' });
+    await a.next('matched');
+    await b.next('matched');
+    a.send({ type: 'block' });
+    await b.next('partner_left');
+    await b.close();
+    // A new session from another address of b's /64: still kept from a.
+    const b2 = await client('2001:db8:b::2');
+    b2.send({ type: 'find', mode: 'text' });
+    await b2.next('waiting');
+    a.send({ type: 'find', mode: 'text' });
+    assert.deepEqual(await a.none('matched', 500), []);
+    assert.deepEqual(await b2.none('matched', 0), []);
+    // a is really looking: with b2 gone, somebody from elsewhere gets it.
+    await b2.close();
+    const c = await client('2001:db8:c::1');
+    c.send({ type: 'find', mode: 'text' });
+    const [matchedA, matchedC] = await Promise.all([a.next('matched'), c.next('matched')]);
+    assert.ok(matchedA && matchedC);
+    for (const x of [a, c]) await x.close();
+  });
 });
