@@ -293,12 +293,12 @@ token-ttl = 3
 
     def pair(self, a_ip, b_ip, proxy=None):
         # Through a trusted proxy, the addresses are the clients' as it forwards them.
-        if proxy:
-            a = WebSocket(self.signal_port, proxy, forwarded_for=a_ip)
-            b = WebSocket(self.signal_port, proxy, forwarded_for=b_ip)
-        else:
-            a = WebSocket(self.signal_port, a_ip)
-            b = WebSocket(self.signal_port, b_ip)
+        def connect(ip):
+            if proxy:
+                return WebSocket(self.signal_port, proxy, forwarded_for=ip)
+            return WebSocket(self.signal_port, ip)
+
+        a, b = connect(a_ip), connect(b_ip)
         a.next("hello")
         b_id = b.next("hello")["id"]
         a.send({"type": "find", "mode": "text", "lang": "zz-admin"})
@@ -308,15 +308,19 @@ token-ttl = 3
         b.next("matched")
         return a, b, b_id
 
+    def reported(self, a, b_id, reason, token):
+        """a reports its partner b_id; returns the report as the admin API lists it."""
+        a.send({"type": "report", "reason": reason})
+        a.next("report_received")
+        _, reports = self.http.json("GET", "/admin/reports", token=token)
+        return next(r for r in reports["reports"] if r["reported"]["session"] == b_id)
+
     def test_report_is_kept_with_its_context_and_resolved(self):
         a, b, b_id = self.pair("127.0.0.71", "127.0.0.72")
         b.send({"type": "chat", "text": "something rude"})
         a.next("chat")
-        a.send({"type": "report", "reason": "rude"})
-        a.next("report_received")
         root = self.root()
-        _, reports = self.http.json("GET", "/admin/reports", token=root)
-        report = next(r for r in reports["reports"] if r["reported"]["session"] == b_id)
+        report = self.reported(a, b_id, "rude", root)
         self.assertEqual(report["reported"]["ip"], "127.0.0.72")
         self.assertEqual(report["reporter"]["ip"], "127.0.0.71")
         self.assertEqual(report["reason"], "rude")
@@ -334,14 +338,12 @@ token-ttl = 3
         self.assertEqual(self.http.json("POST", f"/admin/reports/{report['id']}/resolve",
                                         {"resolution": "again"}, token=root)[0], 404)
         a.close()
+        b.close()
 
     def test_a_reported_ipv6_partner_is_named_by_its_slash_64_which_bans_take(self):
         a, b, b_id = self.pair("2001:db8:71::1", "2001:db8:72::5", proxy="127.0.9.1")
-        a.send({"type": "report", "reason": "rude over IPv6"})
-        a.next("report_received")
         root = self.root()
-        _, reports = self.http.json("GET", "/admin/reports", token=root)
-        report = next(r for r in reports["reports"] if r["reported"]["session"] == b_id)
+        report = self.reported(a, b_id, "rude over IPv6", root)
         self.assertEqual(report["reported"]["ip"], "2001:db8:72::/64")
         self.assertEqual(report["reporter"]["ip"], "2001:db8:71::1")
         status, ban = self.http.json("POST", "/admin/bans",
@@ -353,7 +355,6 @@ token-ttl = 3
         self.assertEqual(refused.exception.status, 403)
         self.assertEqual(self.http.json("DELETE", f"/admin/bans/{ban['id']}", token=root)[0], 200)
         a.close()
-        b.close()
         b.close()
 
     def test_users_ip_blocks_are_listed_and_can_be_lifted(self):
