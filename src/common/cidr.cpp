@@ -187,11 +187,7 @@ IpAddress IpAddress::subscriber() const {
     if (auto v4 = mapped_ipv4()) {
         return *v4;
     }
-    IpAddress out = *this;
-    if (is_v6()) {
-        std::fill(out.bytes_.begin() + 8, out.bytes_.end(), 0);
-    }
-    return out;
+    return is_v6() ? Cidr(*this, 64).network() : *this;
 }
 
 std::string IpAddress::to_string() const {

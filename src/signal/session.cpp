@@ -39,7 +39,7 @@ std::string Session::source_of(std::string_view ip) {
     IpAddress subscriber = address->subscriber();
     // Written as the prefix it is, so that an admin reading a report can ban
     // it as it stands.
-    return subscriber.is_v6() ? subscriber.to_string() + "/64" : subscriber.to_string();
+    return subscriber.is_v6() ? Cidr(subscriber, 64).to_string() : subscriber.to_string();
 }
 
 bool Session::is_open() const {

@@ -17,6 +17,13 @@ from harness import (ATTR_ERROR_CODE, ATTR_FINGERPRINT, ATTR_MAPPED_ADDRESS, ATT
                      stun_attribute, stun_message, tcp_read_stun, udp_exchange)
 
 
+def tcp_connect(test, port, source="127.0.0.1"):
+    """A TCP stream to the daemon from `source`, closed when the test ends."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=2, source_address=(source, 0))
+    test.addCleanup(s.close)
+    return s
+
+
 def binding_answer(host, port, **kwargs):
     request = stun_message(BINDING_REQUEST, **kwargs)
     answer, local = udp_exchange(host, port, request)
@@ -169,10 +176,7 @@ class StunOverTcp(unittest.TestCase):
         cls.server.stop()
 
     def connect(self, source="127.0.0.1"):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=2,
-                                     source_address=(source, 0))
-        self.addCleanup(s.close)
-        return s
+        return tcp_connect(self, self.port, source)
 
     def test_pipelined_and_split_requests(self):
         s = self.connect()
@@ -282,12 +286,7 @@ class TcpConnectionsPerSource(unittest.TestCase):
         return relay_config(self.port) + f"[quotas]\nmax-tcp-per-ip = {cap}\n"
 
     def connect(self, source):
-        s = socket.socket()
-        self.addCleanup(s.close)
-        s.settimeout(2)
-        s.bind((source, 0))
-        s.connect(("127.0.0.1", self.port))
-        return s
+        return tcp_connect(self, self.port, source)
 
     def assert_answers(self, s):
         s.sendall(stun_message(BINDING_REQUEST))
