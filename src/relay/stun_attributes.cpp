@@ -18,15 +18,6 @@ void xor_pad(std::span<const uint8_t> transaction_id, uint8_t pad[16]) {
 
 }  // namespace
 
-std::optional<uint16_t> last_attribute_type(std::span<const uint8_t> message) {
-    std::optional<uint16_t> last;
-    for_each_attribute(message, [&](const AttributeView& a) {
-        last = a.type;
-        return true;
-    });
-    return last;
-}
-
 std::optional<SocketAddress> decode_xor_address(std::span<const uint8_t> value,
                                                 std::span<const uint8_t> message) {
     if (value.size() < 8 || message.size() < 20) {

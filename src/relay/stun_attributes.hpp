@@ -10,7 +10,7 @@
 namespace turnpike::relay {
 
 // Walks the attributes of a STUN message whose framing is already known to be
-// good (libnice validated it): type, value, and where each one starts.
+// good (check_framing passed it): type, value, and where each one starts.
 struct AttributeView {
     uint16_t type;
     std::span<const uint8_t> value;
@@ -32,10 +32,6 @@ void for_each_attribute(std::span<const uint8_t> message, Visit&& visit) {
         offset += 4 + ((length + 3u) & ~3u);
     }
 }
-
-// The last attribute's type, read by walking the headers (never by guessing
-// from the trailing bytes, which may be data that merely looks like one).
-std::optional<uint16_t> last_attribute_type(std::span<const uint8_t> message);
 
 // An XOR-PEER-ADDRESS / XOR-RELAYED-ADDRESS / XOR-MAPPED-ADDRESS value
 // (RFC 8489 section 14.2), undone with the message's transaction ID.

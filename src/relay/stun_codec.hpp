@@ -12,9 +12,10 @@
 
 namespace turnpike::relay {
 
-// Glue around libnice's STUN library. It holds the agents that validate
-// incoming messages and build our answers; one codec per worker thread, since
-// libnice agents are not thread-safe.
+// Glue around libnice's STUN library. It holds the agents that build our
+// answers (and whose StunMessage the handlers read requests through); the
+// checks on incoming messages are Turnpike's own (stun_framing.hpp). One codec
+// per worker thread, since libnice agents are not thread-safe.
 class StunCodec {
   public:
     explicit StunCodec(std::string software);
@@ -53,9 +54,5 @@ class StunCodec {
     StunAgent modern_;   // RFC 8489
     StunAgent classic_;  // RFC 3489
 };
-
-// The attributes Turnpike understands; any other comprehension-required
-// attribute (type below 0x8000) in a request earns a 420.
-extern const uint16_t known_attributes[];
 
 }  // namespace turnpike::relay
