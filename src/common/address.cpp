@@ -83,32 +83,12 @@ bool SocketAddress::is_unspecified() const {
     return true;
 }
 
-uint16_t SocketAddress::port() const {
-    if (is_v4()) {
-        return ntohs(v4().sin_port);
-    }
-    if (is_v6()) {
-        return ntohs(v6().sin6_port);
-    }
-    return 0;
-}
-
 void SocketAddress::set_port(uint16_t port) {
     if (is_v4()) {
         reinterpret_cast<sockaddr_in&>(storage_).sin_port = htons(port);
     } else if (is_v6()) {
         reinterpret_cast<sockaddr_in6&>(storage_).sin6_port = htons(port);
     }
-}
-
-socklen_t SocketAddress::length() const {
-    if (is_v4()) {
-        return sizeof(sockaddr_in);
-    }
-    if (is_v6()) {
-        return sizeof(sockaddr_in6);
-    }
-    return 0;
 }
 
 std::string SocketAddress::ip_string() const {
@@ -128,19 +108,6 @@ std::string SocketAddress::to_string() const {
         return fmt::format("[{}]:{}", ip_string(), port());
     }
     return fmt::format("{}:{}", ip_string(), port());
-}
-
-bool operator==(const SocketAddress& a, const SocketAddress& b) {
-    if (a.family() != b.family() || a.port() != b.port()) {
-        return false;
-    }
-    if (a.is_v4()) {
-        return a.v4().sin_addr.s_addr == b.v4().sin_addr.s_addr;
-    }
-    if (a.is_v6()) {
-        return std::memcmp(&a.v6().sin6_addr, &b.v6().sin6_addr, sizeof(in6_addr)) == 0;
-    }
-    return true;
 }
 
 }  // namespace turnpike

@@ -81,13 +81,13 @@ void put_hex(std::span<const uint8_t> bytes, std::span<char> out) {
     }
 }
 
-// A key no one else has, turned into HMAC state at once and wiped.
-HmacSha256 random_nonce_key() {
-    std::array<uint8_t, 32> key{};
+// A key no one else has, turned into CMAC state at once and wiped.
+Cmac128 random_nonce_key() {
+    Cmac128::Key key{};
     if (RAND_bytes(key.data(), checked_int(key.size())) != 1) {
         throw std::runtime_error("OpenSSL could not supply random bytes for the nonce key");
     }
-    HmacSha256 keyed(key);
+    Cmac128 keyed(key);
     OPENSSL_cleanse(key.data(), key.size());
     return keyed;
 }
@@ -218,11 +218,7 @@ std::array<uint8_t, 16> NonceSource::mac(int64_t issued, const IpAddress& client
     const auto address = client.bytes();
     std::copy(address.begin(), address.end(), message.begin() + 9);
 
-    auto full = mac_key_.mac(message);
-    std::array<uint8_t, 16> truncated{};
-    std::copy_n(full.begin(), truncated.size(), truncated.begin());
-    cleanse(full);
-    return truncated;
+    return mac_key_.mac(message);
 }
 
 NonceText NonceSource::issue(std::chrono::sys_seconds now, const IpAddress& client) const {

@@ -84,9 +84,8 @@ size_t StunServer::handle_request(const StunMessage& msg, std::span<const uint8_
     }
 
     TurnState& turn = worker_->turn();
-    AuthOutcome auth = authenticate(
-        packet, *turn.settings, turn.shared.nonces, IpAddress(link.client),
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+    AuthOutcome auth = authenticate(packet, *turn.settings, turn.shared.nonces,
+                                    IpAddress(link.client), worker_->wall_now());
     switch (auth.kind) {
         case AuthOutcome::Kind::ok:
             break;
@@ -179,9 +178,7 @@ size_t StunServer::challenge(const StunMessage& msg, std::span<uint8_t> out, int
         return 0;
     }
     TurnState& turn = worker_->turn();
-    NonceText nonce = turn.shared.nonces.issue(
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
-        IpAddress(link.client));
+    NonceText nonce = turn.shared.nonces.issue(worker_->wall_now(), IpAddress(link.client));
     if (stun_message_append_string(&response, STUN_ATTRIBUTE_REALM, turn.settings->realm.c_str()) !=
             STUN_MESSAGE_RETURN_SUCCESS ||
         stun_message_append_bytes(&response, STUN_ATTRIBUTE_NONCE, nonce.chars.data(),

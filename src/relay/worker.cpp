@@ -286,7 +286,9 @@ Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& share
       in_batch_(std::make_unique<UdpBatch>()),
       out_batch_(std::make_unique<UdpBatch>()),
       outbox_(counters_, settings.udp_gso && udp_segmentation_available()),
-      now_(Clock::now()) {
+      now_(Clock::now()),
+      wall_now_(
+          std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())) {
     if (!epoll_) {
         throw std::system_error(errno, std::generic_category(), "epoll_create1");
     }
@@ -506,7 +508,10 @@ void Worker::run() {
             spdlog::critical("relay worker {}: epoll_wait: {}", index_, std::strerror(errno));
             return;
         }
-        now_ = Clock::now();  // one clock read per wakeup, not per packet
+        // One clock read per wakeup, not per packet.
+        now_ = Clock::now();
+        wall_now_ =
+            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
         for (int i = 0; i < n; ++i) {
             static_cast<EventSource*>(events[i].data.ptr)->on_events(events[i].events);
         }

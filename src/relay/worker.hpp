@@ -56,6 +56,8 @@ class Worker {
     UdpBatch& receive_buffers() { return *in_batch_; }
     Outbox& outbox() { return outbox_; }
     Clock::time_point now() const { return now_; }
+    // The wall clock in whole seconds, for nonces and REST usernames.
+    std::chrono::sys_seconds wall_now() const { return wall_now_; }
     TokenBucket& to_peer_budget() { return to_peer_budget_; }
     TokenBucket& to_client_budget() { return to_client_budget_; }
     void apply(std::shared_ptr<const TurnSettings> settings);
@@ -96,6 +98,7 @@ class Worker {
     Outbox outbox_;
     Coalescer coalescer_;
     Clock::time_point now_;
+    std::chrono::sys_seconds wall_now_;
     TokenBucket to_peer_budget_;
     TokenBucket to_client_budget_;
     std::vector<std::unique_ptr<EventSource>> sources_;

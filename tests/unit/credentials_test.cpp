@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -287,6 +288,39 @@ TEST(NonceSource, KeysDifferPerInstance) {
 
 TEST(NonceSource, RejectsANonPositiveLifetime) {
     EXPECT_THROW(NonceSource(0s), std::invalid_argument);
+}
+
+// RFC 4493 section 4: the nonce MAC is AES-128-CMAC as specified.
+std::vector<uint8_t> from_hex(std::string_view hex) {
+    std::vector<uint8_t> out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+        out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    }
+    return out;
+}
+
+TEST(Cmac128, Rfc4493Examples) {
+    Cmac128::Key key{};
+    auto k = from_hex("2b7e151628aed2a6abf7158809cf4f3c");
+    std::copy(k.begin(), k.end(), key.begin());
+    const Cmac128 cmac(key);
+    const auto message = from_hex(
+        "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+        "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+    struct Example {
+        size_t length;
+        const char* tag;
+    };
+    for (auto [length, tag] : {Example{0, "bb1d6929e95937287fa37d129b756746"},
+                               Example{16, "070a16b46b4d4144f79bdd9dd04a287c"},
+                               Example{40, "dfa66747de9ae63030ca32611497c827"},
+                               Example{64, "51f0bebf7e3b9d92fc49741779363cfe"}}) {
+        auto got = cmac.mac(std::span(message).first(length));
+        EXPECT_EQ(std::vector<uint8_t>(got.begin(), got.end()), from_hex(tag))
+            << length << " bytes";
+    }
+    // The keyed state is untouched by a MAC: the same answer twice.
+    EXPECT_EQ(cmac.mac(message), cmac.mac(message));
 }
 
 }  // namespace
