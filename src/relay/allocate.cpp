@@ -1,6 +1,7 @@
 // Allocate (RFC 8656 section 7): a relayed transport address for a client.
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <system_error>
@@ -127,23 +128,16 @@ void set_dont_fragment(int fd, int family) {
     }
 }
 
-bool append_xor(StunMessage& response, StunAttribute type, const SocketAddress& address) {
-    sockaddr_storage storage{};
-    std::memcpy(&storage, address.sockaddr_ptr(), address.length());
-    return stun_message_append_xor_addr(&response, type, &storage, address.length()) ==
-           STUN_MESSAGE_RETURN_SUCCESS;
-}
-
 // Dual allocations (one IPv4 and one IPv6 relayed address at once) are not
 // offered: the IPv4 allocation succeeds and ADDRESS-ERROR-CODE 440 says the
 // additional family was not allocated (RFC 8656 section 7.2, item 9).
-bool append_address_error(StunMessage& response, uint8_t family) {
-    static constexpr char reason[] = "Address Family not Supported";
-    uint8_t value[4 + sizeof(reason) - 1] = {family, 0, 4, 40};
-    std::memcpy(value + 4, reason, sizeof(reason) - 1);
-    return stun_message_append_bytes(&response,
-                                     static_cast<StunAttribute>(attribute_address_error_code),
-                                     value, sizeof(value)) == STUN_MESSAGE_RETURN_SUCCESS;
+bool append_address_error(StunWriter& response, uint8_t family) {
+    uint8_t value[4 + 64] = {family, 0, 4, 40};
+    const std::string_view reason = reason_phrase(440);
+    const size_t length = std::min(reason.size(), sizeof(value) - 4);
+    std::memcpy(value + 4, reason.data(), length);
+    return response.append(attribute_address_error_code,
+                           std::span<const uint8_t>(value, 4 + length));
 }
 
 // A relay socket the worker watches, or null when epoll takes no more
@@ -263,24 +257,18 @@ size_t StunServer::allocate(const StunMessage& msg, std::span<const uint8_t> pac
     }
 
     auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(existing->expires - now);
-    StunMessage response;
-    if (!codec_.start_response(response, out, msg) ||
-        !append_xor(response, STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS, existing->reported()) ||
-        stun_message_append32(&response, STUN_ATTRIBUTE_LIFETIME,
-                              static_cast<uint32_t>(std::max<long>(0, lifetime.count()))) !=
-            STUN_MESSAGE_RETURN_SUCCESS ||
-        !append_xor(response, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, link.client)) {
-        return 0;
+    StunWriter response = codec_.start_response(out, msg);
+    response.append_xor_address(STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS, existing->reported());
+    response.append_u32(STUN_ATTRIBUTE_LIFETIME,
+                        static_cast<uint32_t>(std::max<long>(0, lifetime.count())));
+    response.append_xor_address(STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, link.client);
+    if (request.token) {
+        response.append(STUN_ATTRIBUTE_RESERVATION_TOKEN, std::span<const uint8_t>(*request.token));
     }
-    if (request.token &&
-        stun_message_append_bytes(&response, STUN_ATTRIBUTE_RESERVATION_TOKEN,
-                                  request.token->data(), 8) != STUN_MESSAGE_RETURN_SUCCESS) {
-        return 0;
+    if (request.additional_family) {
+        append_address_error(response, *request.additional_family);
     }
-    if (request.additional_family && !append_address_error(response, *request.additional_family)) {
-        return 0;
-    }
-    return success(response, auth);
+    return success(response, auth);  // 0 if anything above did not fit
 }
 
 }  // namespace turnpike::relay

@@ -4,12 +4,9 @@ namespace turnpike::relay {
 
 size_t answer_binding(StunCodec& codec, const StunMessage& request, const SocketAddress& from,
                       std::span<uint8_t> out) {
-    StunMessage response;
-    if (!codec.start_response(response, out, request) ||
-        !StunCodec::append_mapped_address(response, from)) {
-        return 0;
-    }
-    return codec.finish(response);
+    StunWriter response = codec.start_response(out, request);
+    StunCodec::append_mapped_address(response, from);
+    return StunCodec::finish(response);
 }
 
 }  // namespace turnpike::relay

@@ -52,13 +52,8 @@ size_t StunServer::refresh(const StunMessage& msg, std::span<const uint8_t> pack
         lifetime = granted_lifetime(requested, turn.settings->quotas.max_lifetime);
         allocation->expires = worker_->now() + lifetime;
     }
-    StunMessage response;
-    if (!codec_.start_response(response, out, msg) ||
-        stun_message_append32(&response, STUN_ATTRIBUTE_LIFETIME,
-                              static_cast<uint32_t>(lifetime.count())) !=
-            STUN_MESSAGE_RETURN_SUCCESS) {
-        return 0;
-    }
+    StunWriter response = codec_.start_response(out, msg);
+    response.append_u32(STUN_ATTRIBUTE_LIFETIME, static_cast<uint32_t>(lifetime.count()));
     return success(response, auth);
 }
 

@@ -4,46 +4,38 @@
 
 #include "relay/fingerprint.hpp"
 #include "relay/message_integrity.hpp"
+#include "relay/stun_attributes.hpp"
 #include "relay/stun_framing.hpp"
 
 namespace turnpike::relay {
 
 namespace {
 
-constexpr auto base_flags = static_cast<StunAgentUsageFlags>(STUN_AGENT_USAGE_IGNORE_CREDENTIALS |
-                                                             STUN_AGENT_USAGE_NO_INDICATION_AUTH);
-
 constexpr uint16_t fingerprint_type = 0x8028;
+constexpr uint16_t software_attribute = 0x8022;
 
 }  // namespace
 
-StunCodec::StunCodec(std::string software) : software_(std::move(software)) {
-    // FINGERPRINT is checked and added here (fingerprint.hpp), not by libnice.
-    stun_agent_init(&modern_, known_attribute_types, STUN_COMPATIBILITY_RFC5389, base_flags);
-    stun_agent_init(&classic_, known_attribute_types, STUN_COMPATIBILITY_RFC3489, base_flags);
-    if (!software_.empty()) {
-        stun_agent_set_software(&modern_, software_.c_str());
-    }
-}
+StunCodec::StunCodec(std::string software) : software_(std::move(software)) {}
 
 bool StunCodec::is_classic(const StunMessage& msg) {
     return !stun_message_has_cookie(&msg);
 }
 
 StunValidationStatus StunCodec::validate(std::span<const uint8_t> packet, StunMessage& msg) {
-    // What libnice's stun_agent_validate decides for these agents' flags
-    // (no credentials, no FINGERPRINT of its own), in one pass instead of its
-    // four walks over the attributes and a list search for each one.
+    // What libnice's stun_agent_validate decided for a server's agent (no
+    // credentials, FINGERPRINT checked here), in one pass instead of its four
+    // walks over the attributes and a list search for each one.
     Framing framing = check_framing(packet);
     if (framing.status == STUN_VALIDATION_NOT_STUN ||
         framing.status == STUN_VALIDATION_INCOMPLETE_STUN) {
         return framing.status;
     }
     // Bytes 4..7 hold the magic cookie in RFC 8489 and a random transaction ID
-    // in RFC 3489; the latter gets the classic agent, whose answers differ.
+    // in RFC 3489, whose clients get answers without FINGERPRINT and SOFTWARE.
     static constexpr uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
     bool modern = std::memcmp(packet.data() + 4, cookie, 4) == 0;
-    msg.agent = modern ? &modern_ : &classic_;
+    msg.agent = nullptr;
     msg.buffer = const_cast<uint8_t*>(packet.data());  // libnice's type; never written through
     msg.buffer_len = packet.size();
     msg.key = nullptr;
@@ -58,58 +50,73 @@ StunValidationStatus StunCodec::validate(std::span<const uint8_t> packet, StunMe
     return framing.status;
 }
 
-StunAgent& StunCodec::agent_for(const StunMessage& request) {
-    return is_classic(request) ? classic_ : modern_;
-}
-
-bool StunCodec::start_response(StunMessage& response, std::span<uint8_t> out,
-                               const StunMessage& request) {
-    return stun_agent_init_response(&agent_for(request), &response, out.data(), out.size(),
-                                    &request);
-}
-
-bool StunCodec::start_error(StunMessage& response, std::span<uint8_t> out,
-                            const StunMessage& request, StunError code) {
-    return stun_agent_init_error(&agent_for(request), &response, out.data(), out.size(), &request,
-                                 code);
-}
-
-size_t StunCodec::finish(StunMessage& response, const HmacSha1* integrity) {
-    // With no key libnice only closes the message (requests and responses
-    // were validated without credentials, so none rides on `response`).
-    size_t length = stun_agent_finish_message(response.agent, &response, nullptr, 0);
-    if (length != 0 && integrity != nullptr) {
-        length =
-            append_message_integrity({response.buffer, response.buffer_len}, length, *integrity);
+StunWriter StunCodec::start(std::span<uint8_t> out, const StunMessage& request,
+                            uint16_t class_bits) const {
+    const uint16_t request_type =
+        static_cast<uint16_t>((request.buffer[0] << 8) | request.buffer[1]);
+    StunWriter response(out, static_cast<uint16_t>((request_type & ~0x0110) | class_bits),
+                        std::span<const uint8_t, 16>(request.buffer + 4, 16));
+    if (!response.classic() && !software_.empty()) {
+        response.append(software_attribute, std::string_view(software_));
     }
-    return with_fingerprint(response, length);
+    return response;
 }
 
-size_t StunCodec::unknown_attributes_error(std::span<uint8_t> out, const StunMessage& request) {
-    StunMessage response;
-    size_t length = stun_agent_build_unknown_attributes_error(&agent_for(request), &response,
-                                                              out.data(), out.size(), &request);
-    return with_fingerprint(response, length);
+StunWriter StunCodec::start_response(std::span<uint8_t> out, const StunMessage& request) const {
+    return start(out, request, 0x0100);
 }
 
-// RFC 3489 has no FINGERPRINT; every RFC 8489 answer carries one.
-size_t StunCodec::with_fingerprint(StunMessage& response, size_t length) {
-    if (length == 0 || is_classic(response)) {
+StunWriter StunCodec::start_error(std::span<uint8_t> out, const StunMessage& request,
+                                  int code) const {
+    StunWriter response = start(out, request, 0x0110);
+    response.append_error_code(code);
+    return response;
+}
+
+size_t StunCodec::finish(StunWriter& response, const HmacSha1* integrity) {
+    size_t length = response.length();
+    if (length != 0 && integrity != nullptr) {
+        length = append_message_integrity(response.buffer(), length, *integrity);
+    }
+    // RFC 3489 has no FINGERPRINT; every RFC 8489 answer carries one.
+    if (length == 0 || response.classic()) {
         return length;
     }
-    return append_fingerprint({response.buffer, response.buffer_len}, length);
+    return append_fingerprint(response.buffer(), length);
 }
 
-bool StunCodec::append_mapped_address(StunMessage& response, const SocketAddress& address) {
-    if (is_classic(response)) {
-        return stun_message_append_addr(&response, STUN_ATTRIBUTE_MAPPED_ADDRESS,
-                                        address.sockaddr_ptr(),
-                                        address.length()) == STUN_MESSAGE_RETURN_SUCCESS;
+size_t StunCodec::unknown_attributes_error(std::span<uint8_t> out,
+                                           const StunMessage& request) const {
+    // Each unknown comprehension-required type once per appearance, in the
+    // request's order, as many as a reasonable answer holds.
+    constexpr size_t most = 32;
+    uint8_t types[2 * most];
+    size_t count = 0;
+    for_each_attribute({request.buffer, request.buffer_len}, [&](const AttributeView& a) {
+        if (is_unknown_required(a.type) && count < most) {
+            types[2 * count] = static_cast<uint8_t>(a.type >> 8);
+            types[2 * count + 1] = static_cast<uint8_t>(a.type);
+            ++count;
+        }
+        return true;
+    });
+    StunWriter response = start_error(out, request, 420);
+    // RFC 3489 (section 11.2.9) wants the list a multiple of four bytes: an
+    // odd count repeats one type.
+    if (response.classic() && count % 2 == 1) {
+        types[2 * count] = types[0];
+        types[2 * count + 1] = types[1];
+        ++count;
     }
-    sockaddr_storage storage{};
-    std::memcpy(&storage, address.sockaddr_ptr(), address.length());
-    return stun_message_append_xor_addr(&response, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, &storage,
-                                        address.length()) == STUN_MESSAGE_RETURN_SUCCESS;
+    response.append(0x000A, std::span<const uint8_t>(types, 2 * count));
+    return finish(response);
+}
+
+bool StunCodec::append_mapped_address(StunWriter& response, const SocketAddress& address) {
+    if (response.classic()) {
+        return response.append_address(STUN_ATTRIBUTE_MAPPED_ADDRESS, address);
+    }
+    return response.append_xor_address(STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, address);
 }
 
 }  // namespace turnpike::relay

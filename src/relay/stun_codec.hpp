@@ -1,6 +1,7 @@
 #pragma once
 
 #include <stun/stunagent.h>
+#include <stun/stunmessage.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -9,13 +10,14 @@
 
 #include "common/address.hpp"
 #include "common/hmac.hpp"
+#include "relay/stun_writer.hpp"
 
 namespace turnpike::relay {
 
-// Glue around libnice's STUN library. It holds the agents that build our
-// answers (and whose StunMessage the handlers read requests through); the
-// checks on incoming messages are Turnpike's own (stun_framing.hpp). One codec
-// per worker thread, since libnice agents are not thread-safe.
+// Checks incoming STUN messages (stun_framing.hpp) and starts and finishes
+// the answers (stun_writer.hpp) as RFC 8489 or RFC 3489 clients expect them.
+// Requests are read through libnice's StunMessage view (class, method,
+// transaction ID), which needs no agent.
 class StunCodec {
   public:
     explicit StunCodec(std::string software);
@@ -31,28 +33,24 @@ class StunCodec {
     static bool is_classic(const StunMessage& msg);
 
     // Starts a success response to `request` in `out` (SOFTWARE included for
-    // RFC 8489 clients). Returns false when `out` is too small.
-    bool start_response(StunMessage& response, std::span<uint8_t> out, const StunMessage& request);
+    // RFC 8489 clients); its length() is 0 when `out` is too small.
+    StunWriter start_response(std::span<uint8_t> out, const StunMessage& request) const;
     // Starts an error response with ERROR-CODE and its reason phrase.
-    bool start_error(StunMessage& response, std::span<uint8_t> out, const StunMessage& request,
-                     StunError code);
+    StunWriter start_error(std::span<uint8_t> out, const StunMessage& request, int code) const;
     // Adds MESSAGE-INTEGRITY when `integrity` is given, then FINGERPRINT for
     // RFC 8489 clients. Returns the message length, 0 when it did not fit.
-    size_t finish(StunMessage& response, const HmacSha1* integrity = nullptr);
+    static size_t finish(StunWriter& response, const HmacSha1* integrity = nullptr);
 
     // A 420 listing the request's unknown comprehension-required attributes.
-    size_t unknown_attributes_error(std::span<uint8_t> out, const StunMessage& request);
+    size_t unknown_attributes_error(std::span<uint8_t> out, const StunMessage& request) const;
 
     // Appends XOR-MAPPED-ADDRESS (or MAPPED-ADDRESS for classic clients).
-    static bool append_mapped_address(StunMessage& response, const SocketAddress& address);
+    static bool append_mapped_address(StunWriter& response, const SocketAddress& address);
 
   private:
-    StunAgent& agent_for(const StunMessage& request);
-    static size_t with_fingerprint(StunMessage& response, size_t length);
+    StunWriter start(std::span<uint8_t> out, const StunMessage& request, uint16_t class_bits) const;
 
     std::string software_;
-    StunAgent modern_;   // RFC 8489
-    StunAgent classic_;  // RFC 3489
 };
 
 }  // namespace turnpike::relay

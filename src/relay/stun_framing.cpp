@@ -59,13 +59,6 @@ static_assert(all_below_64(), "the mask holds types 1..63; the list ends with 0"
 
 constexpr uint64_t known = known_mask();
 
-bool unknown_required(uint16_t type) {
-    if (type & 0x8000) {
-        return false;  // comprehension-optional: ignored when not understood
-    }
-    return type >= 64 || ((known >> type) & 1) == 0;
-}
-
 uint16_t read16(const uint8_t* p) {
     return static_cast<uint16_t>((p[0] << 8) | p[1]);
 }
@@ -82,6 +75,13 @@ bool is_request(uint16_t message_type) {
 }
 
 }  // namespace
+
+bool is_unknown_required(uint16_t type) {
+    if (type & 0x8000) {
+        return false;  // comprehension-optional: ignored when not understood
+    }
+    return type >= 64 || ((known >> type) & 1) == 0;
+}
 
 const uint16_t* const known_attribute_types = known_list.data();
 
@@ -117,7 +117,7 @@ Framing check_framing(std::span<const uint8_t> message) {
             return {STUN_VALIDATION_NOT_STUN, 0};
         }
         offset += padded;
-        unknown = unknown || unknown_required(type);
+        unknown = unknown || is_unknown_required(type);
         last = type;
     }
 

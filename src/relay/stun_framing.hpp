@@ -22,9 +22,14 @@ struct Framing {
 
 Framing check_framing(std::span<const uint8_t> message);
 
-// The attributes Turnpike understands, zero-terminated as libnice wants them;
-// any other comprehension-required attribute (type below 0x8000) in a request
-// earns a 420.
+// Whether `type` is comprehension-required (below 0x8000) and not one Turnpike
+// understands.
+bool is_unknown_required(uint16_t type);
+
+// The attributes Turnpike understands, zero-terminated as libnice wants them
+// (tests/unit/stun_framing_test.cpp holds check_framing to libnice's
+// verdicts); any other comprehension-required attribute in a request earns a
+// 420.
 extern const uint16_t* const known_attribute_types;
 
 }  // namespace turnpike::relay

@@ -160,45 +160,36 @@ size_t StunServer::error(const StunMessage& msg, std::span<uint8_t> out, int cod
                          const AuthOutcome* auth) {
     spdlog::debug("relay: error {} for method {:#x}", code,
                   static_cast<int>(stun_message_get_method(&msg)));
-    StunMessage response;
-    if (!codec_.start_error(response, out, msg, static_cast<StunError>(code))) {
-        return 0;
+    StunWriter response = codec_.start_error(out, msg, code);
+    size_t length =
+        StunCodec::finish(response, auth != nullptr && auth->key ? &auth->key->integrity : nullptr);
+    if (length != 0) {
+        bump(counters_.error_responses);
     }
-    bump(counters_.error_responses);
-    if (auth != nullptr && auth->key) {
-        return codec_.finish(response, &auth->key->integrity);
-    }
-    return codec_.finish(response);
+    return length;
 }
 
 size_t StunServer::challenge(const StunMessage& msg, std::span<uint8_t> out, int code,
                              const ClientLink& link) {
-    StunMessage response;
-    if (!codec_.start_error(response, out, msg, static_cast<StunError>(code))) {
-        return 0;
-    }
+    StunWriter response = codec_.start_error(out, msg, code);
     TurnState& turn = worker_->turn();
     NonceText nonce = turn.shared.nonces.issue(worker_->wall_now(), IpAddress(link.client));
-    if (stun_message_append_string(&response, STUN_ATTRIBUTE_REALM, turn.settings->realm.c_str()) !=
-            STUN_MESSAGE_RETURN_SUCCESS ||
-        stun_message_append_bytes(&response, STUN_ATTRIBUTE_NONCE, nonce.chars.data(),
-                                  nonce.chars.size()) != STUN_MESSAGE_RETURN_SUCCESS) {
-        return 0;
+    response.append(STUN_ATTRIBUTE_REALM, std::string_view(turn.settings->realm));
+    response.append(STUN_ATTRIBUTE_NONCE, nonce.view());
+    size_t length = StunCodec::finish(response);
+    if (length != 0) {
+        bump(counters_.error_responses);
     }
-    bump(counters_.error_responses);
-    return codec_.finish(response);
+    return length;
 }
 
-size_t StunServer::success(StunMessage& response, const AuthOutcome& auth) {
-    return codec_.finish(response, auth.key ? &auth.key->integrity : nullptr);
+size_t StunServer::success(StunWriter& response, const AuthOutcome& auth) {
+    return StunCodec::finish(response, auth.key ? &auth.key->integrity : nullptr);
 }
 
 size_t StunServer::empty_success(const StunMessage& msg, std::span<uint8_t> out,
                                  const AuthOutcome& auth) {
-    StunMessage response;
-    if (!codec_.start_response(response, out, msg)) {
-        return 0;
-    }
+    StunWriter response = codec_.start_response(out, msg);
     return success(response, auth);
 }
 

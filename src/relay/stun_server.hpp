@@ -60,7 +60,7 @@ class StunServer {
                  const AuthOutcome* auth = nullptr);
     size_t challenge(const StunMessage& msg, std::span<uint8_t> out, int code,
                      const ClientLink& link);
-    size_t success(StunMessage& response, const AuthOutcome& auth);
+    size_t success(StunWriter& response, const AuthOutcome& auth);
     // A success response with no attributes but MESSAGE-INTEGRITY and FINGERPRINT.
     size_t empty_success(const StunMessage& msg, std::span<uint8_t> out, const AuthOutcome& auth);
 
