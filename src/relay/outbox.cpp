@@ -70,7 +70,8 @@ Outbox::Group* Outbox::group_for(uint64_t key, int fd, size_t size, const sockad
         if (group.key != key || group.fd != fd || group.name_length != name_length ||
             group.control_length != control_length ||
             std::memcmp(&group.name, name, name_length) != 0 ||
-            std::memcmp(group.control.data(), control, control_length) != 0) {
+            (control_length != 0 &&  // no control: `control` may be null
+             std::memcmp(group.control.data(), control, control_length) != 0)) {
             continue;
         }
         bool fits = !group.closed && group.count < max_segments && size <= group.segment &&

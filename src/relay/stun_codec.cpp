@@ -22,6 +22,12 @@ bool StunCodec::is_classic(const StunMessage& msg) {
     return !stun_message_has_cookie(&msg);
 }
 
+uint16_t StunCodec::method_of(const StunMessage& msg) {
+    const uint16_t type = static_cast<uint16_t>((msg.buffer[0] << 8) | msg.buffer[1]);
+    // The class bits (0x0110) sit between the method's three parts.
+    return static_cast<uint16_t>(((type & 0x3E00) >> 2) | ((type & 0x00E0) >> 1) | (type & 0x000F));
+}
+
 StunValidationStatus StunCodec::validate(std::span<const uint8_t> packet, StunMessage& msg) {
     // What libnice's stun_agent_validate decided for a server's agent (no
     // credentials, FINGERPRINT checked here), in one pass instead of its four

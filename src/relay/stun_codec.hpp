@@ -31,6 +31,10 @@ class StunCodec {
 
     // Whether `msg` is a classic RFC 3489 message (no magic cookie).
     static bool is_classic(const StunMessage& msg);
+    // The method's 12 bits (RFC 8489 section 5). An integer, not libnice's
+    // StunMethod: a client may send any method, and a value that is no
+    // enumerator of StunMethod must not be held in one.
+    static uint16_t method_of(const StunMessage& msg);
 
     // Starts a success response to `request` in `out` (SOFTWARE included for
     // RFC 8489 clients); its length() is 0 when `out` is too small.

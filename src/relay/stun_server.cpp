@@ -69,7 +69,7 @@ size_t StunServer::handle(std::span<const uint8_t> packet, const ClientLink& lin
 
 size_t StunServer::handle_request(const StunMessage& msg, std::span<const uint8_t> packet,
                                   const ClientLink& link, std::span<uint8_t> out) {
-    StunMethod method = stun_message_get_method(&msg);
+    const uint16_t method = StunCodec::method_of(msg);
     if (method == STUN_BINDING) {
         size_t n = answer_binding(codec_, msg, link.client, out);
         if (n != 0) {
@@ -124,7 +124,7 @@ void StunServer::handle_indication(const StunMessage& msg, std::span<const uint8
                                    const ClientLink& link) {
     // Binding indications are keepalives and need nothing; Send is the one
     // indication a TURN server acts on.
-    if (worker_ == nullptr || stun_message_get_method(&msg) != STUN_IND_SEND ||
+    if (worker_ == nullptr || StunCodec::method_of(msg) != STUN_IND_SEND ||
         StunCodec::is_classic(msg)) {
         return;
     }
@@ -158,8 +158,7 @@ void StunServer::handle_channel_data(std::span<const uint8_t> packet, const Clie
 
 size_t StunServer::error(const StunMessage& msg, std::span<uint8_t> out, int code,
                          const AuthOutcome* auth) {
-    spdlog::debug("relay: error {} for method {:#x}", code,
-                  static_cast<int>(stun_message_get_method(&msg)));
+    spdlog::debug("relay: error {} for method {:#x}", code, StunCodec::method_of(msg));
     StunWriter response = codec_.start_error(out, msg, code);
     size_t length =
         StunCodec::finish(response, auth != nullptr && auth->key ? &auth->key->integrity : nullptr);
