@@ -15,6 +15,7 @@
 #include "relay/client_link.hpp"
 #include "relay/counters.hpp"
 #include "relay/fingerprint.hpp"
+#include "relay/stun_attributes.hpp"
 #include "relay/stun_framing.hpp"
 #include "relay/stun_server.hpp"
 
@@ -33,9 +34,7 @@ bool is_well_formed_answer(std::span<const uint8_t> answer) {
         framing.status == STUN_VALIDATION_INCOMPLETE_STUN || (answer[0] & 0x01) == 0) {
         return false;
     }
-    const bool modern =
-        answer[4] == 0x21 && answer[5] == 0x12 && answer[6] == 0xA4 && answer[7] == 0x42;
-    if (!modern) {
+    if (!turnpike::relay::has_magic_cookie(answer)) {
         return framing.last_attribute_type != fingerprint_type;
     }
     return framing.last_attribute_type == fingerprint_type &&

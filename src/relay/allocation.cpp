@@ -230,8 +230,7 @@ void Allocation::deliver(uint8_t* payload, size_t length, const SocketAddress& p
         std::memset(payload + length, 0, padding);
         put16(start, data_indication);
         put16(start + 2, static_cast<uint16_t>(head - 20 + length + padding));
-        static constexpr uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
-        std::memcpy(start + 4, cookie, 4);
+        std::memcpy(start + 4, magic_cookie, 4);
         // Indications need unique transaction IDs, not unpredictable ones.
         ++indication_counter_;
         std::memcpy(start + 8, &indication_counter_, 8);

@@ -8,11 +8,9 @@ namespace turnpike::relay {
 
 namespace {
 
-constexpr uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
-
 // The XOR pad: the magic cookie, then the transaction ID for IPv6.
 void xor_pad(std::span<const uint8_t> transaction_id, uint8_t pad[16]) {
-    std::memcpy(pad, cookie, 4);
+    std::memcpy(pad, magic_cookie, 4);
     std::memcpy(pad + 4, transaction_id.data(), 12);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,6 +32,14 @@ void for_each_attribute(std::span<const uint8_t> message, Visit&& visit) {
         }
         offset += 4 + ((length + 3u) & ~3u);
     }
+}
+
+// RFC 8489's magic cookie, bytes 4..7 of every message since RFC 5389; an
+// RFC 3489 message has part of its transaction ID there instead.
+inline constexpr uint8_t magic_cookie[4] = {0x21, 0x12, 0xA4, 0x42};
+
+inline bool has_magic_cookie(std::span<const uint8_t> message) {
+    return message.size() >= 8 && std::equal(magic_cookie, magic_cookie + 4, message.begin() + 4);
 }
 
 // An XOR-PEER-ADDRESS / XOR-RELAYED-ADDRESS / XOR-MAPPED-ADDRESS value

@@ -1,7 +1,5 @@
 #include "relay/stun_codec.hpp"
 
-#include <cstring>
-
 #include "relay/fingerprint.hpp"
 #include "relay/message_integrity.hpp"
 #include "relay/stun_attributes.hpp"
@@ -19,7 +17,7 @@ constexpr uint16_t software_attribute = 0x8022;
 StunCodec::StunCodec(std::string software) : software_(std::move(software)) {}
 
 bool StunCodec::is_classic(const StunMessage& msg) {
-    return !stun_message_has_cookie(&msg);
+    return !has_magic_cookie({msg.buffer, msg.buffer_len});
 }
 
 uint16_t StunCodec::method_of(const StunMessage& msg) {
@@ -39,8 +37,7 @@ StunValidationStatus StunCodec::validate(std::span<const uint8_t> packet, StunMe
     }
     // Bytes 4..7 hold the magic cookie in RFC 8489 and a random transaction ID
     // in RFC 3489, whose clients get answers without FINGERPRINT and SOFTWARE.
-    static constexpr uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
-    bool modern = std::memcmp(packet.data() + 4, cookie, 4) == 0;
+    bool modern = has_magic_cookie(packet);
     msg.agent = nullptr;
     msg.buffer = const_cast<uint8_t*>(packet.data());  // libnice's type; never written through
     msg.buffer_len = packet.size();

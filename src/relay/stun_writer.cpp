@@ -9,7 +9,6 @@ namespace turnpike::relay {
 namespace {
 
 constexpr size_t header_size = 20;
-constexpr uint8_t cookie[4] = {0x21, 0x12, 0xA4, 0x42};
 
 void store16(uint8_t* p, size_t v) {
     p[0] = static_cast<uint8_t>(v >> 8);
@@ -32,7 +31,7 @@ StunWriter::StunWriter(std::span<uint8_t> out, uint16_t type,
 }
 
 bool StunWriter::classic() const {
-    return length_ < header_size || std::memcmp(out_.data() + 4, cookie, 4) != 0;
+    return length_ < header_size || !has_magic_cookie(out_);
 }
 
 uint8_t* StunWriter::reserve(uint16_t type, size_t value_length) {
@@ -68,12 +67,16 @@ bool StunWriter::append_u32(uint16_t type, uint32_t value) {
     return append(type, bytes);
 }
 
-bool StunWriter::append_xor_address(uint16_t type, const SocketAddress& address) {
+uint8_t* StunWriter::reserve_address(uint16_t type, const SocketAddress& address) {
     if (!address.is_v4() && !address.is_v6()) {
         failed_ = true;
-        return false;
+        return nullptr;
     }
-    uint8_t* at = reserve(type, address.is_v4() ? 8 : 20);
+    return reserve(type, address.is_v4() ? 8 : 20);  // family, port, 4 or 16 address bytes
+}
+
+bool StunWriter::append_xor_address(uint16_t type, const SocketAddress& address) {
+    uint8_t* at = reserve_address(type, address);
     if (at == nullptr) {
         return false;
     }
@@ -82,11 +85,7 @@ bool StunWriter::append_xor_address(uint16_t type, const SocketAddress& address)
 }
 
 bool StunWriter::append_address(uint16_t type, const SocketAddress& address) {
-    if (!address.is_v4() && !address.is_v6()) {
-        failed_ = true;
-        return false;
-    }
-    uint8_t* at = reserve(type, address.is_v4() ? 8 : 20);
+    uint8_t* at = reserve_address(type, address);
     if (at == nullptr) {
         return false;
     }

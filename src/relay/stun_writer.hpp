@@ -39,6 +39,7 @@ class StunWriter {
 
   private:
     uint8_t* reserve(uint16_t type, size_t value_length);
+    uint8_t* reserve_address(uint16_t type, const SocketAddress& address);
 
     std::span<uint8_t> out_;
     size_t length_ = 0;
