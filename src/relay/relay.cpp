@@ -12,6 +12,12 @@ namespace turnpike::relay {
 
 Relay::Relay(const Config& config)
     : config_(config), shared_(std::make_unique<RelayShared>(config.auth.nonce_lifetime)) {
+    // Before any worker binds: the workers' shared sockets cannot tell.
+    for (const auto& address : config.relay.listen) {
+        if (!(address.is_v6() && address.is_unspecified() && !ipv6_available())) {
+            check_listen_address_free(address);
+        }
+    }
     auto settings = TurnSettings::from(config);
     for (unsigned i = 0; i < config.relay.threads; ++i) {
         workers_.push_back(std::make_unique<Worker>(i, config.relay, *shared_, settings));

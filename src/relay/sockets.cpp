@@ -72,6 +72,37 @@ UniqueFd open_tcp_listener(const SocketAddress& address) {
 
 namespace {
 
+// A bind that shares with no one: UDP without SO_REUSEADDR (which UDP treats
+// like SO_REUSEPORT), TCP with it (so connections of an earlier run still in
+// TIME_WAIT do not count) but without SO_REUSEPORT.
+void probe_bind(const SocketAddress& address, int type) {
+    UniqueFd fd(socket(address.family(), type | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        fail("socket for", address);
+    }
+    if (type == SOCK_STREAM) {
+        set_option(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, address);
+    }
+    if (address.is_v6()) {
+        set_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, address);
+    }
+    if (bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
+        throw std::system_error(
+            errno, std::generic_category(),
+            fmt::format("{} {} is taken (another turnpike or TURN server running?)",
+                        type == SOCK_STREAM ? "TCP" : "UDP", address.to_string()));
+    }
+}
+
+}  // namespace
+
+void check_listen_address_free(const SocketAddress& address) {
+    probe_bind(address, SOCK_DGRAM);
+    probe_bind(address, SOCK_STREAM);
+}
+
+namespace {
+
 UniqueFd bind_udp(const SocketAddress& address) {
     UniqueFd fd(socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd || bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {

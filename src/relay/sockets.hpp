@@ -14,6 +14,13 @@ namespace turnpike::relay {
 UniqueFd open_udp_socket(const SocketAddress& address);
 UniqueFd open_tcp_listener(const SocketAddress& address);
 
+// Throws std::system_error (EADDRINUSE) naming the address and transport when
+// another process already listens on `address`. SO_REUSEPORT lets any process
+// of the same user bind a port a reuseport socket holds, so a second daemon
+// (or a stale one) would silently take a share of the clients; the workers'
+// sockets cannot tell, so this checks first with sockets that do not share.
+void check_listen_address_free(const SocketAddress& address);
+
 // A relay socket bound to a random free port of [min, max] on `ip`; with
 // `even`, an even port, and with `reserve_next` the port above it bound too.
 struct RelayPorts {

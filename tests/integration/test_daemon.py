@@ -2,6 +2,7 @@
 refuses a broken file without dying), SIGTERM stops cleanly."""
 import signal
 import socket
+import struct
 import subprocess
 import time
 import unittest
@@ -97,6 +98,58 @@ class Lifecycle(unittest.TestCase):
             server.dir.cleanup()
         self.assertIn(f"127.0.0.1:{port}", str(caught.exception))
         self.assertIn("Address already in use", str(caught.exception))
+
+    def test_second_daemon_on_the_same_address_is_refused(self):
+        # SO_REUSEPORT would let the second one bind and take a share of the
+        # clients; it must refuse to start and leave the first one whole.
+        port = free_port()
+        with Turnpike(relay_config(port)) as first:
+            second = Turnpike(relay_config(port))
+            with self.assertRaises(RuntimeError) as caught:
+                second.start()
+            second.dir.cleanup()
+            self.assertIn(f"UDP 127.0.0.1:{port} is taken", str(caught.exception))
+            self.assertIsNone(first.proc.poll())
+            for _ in range(20):  # a share of them would go unanswered
+                self.assertTrue(binding_works(port))
+
+    def test_reuseport_squatters_are_refused(self):
+        for kind, transport in ((socket.SOCK_DGRAM, "UDP"), (socket.SOCK_STREAM, "TCP")):
+            port = free_port()
+            with socket.socket(socket.AF_INET, kind) as squatter:
+                squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                squatter.bind(("127.0.0.1", port))
+                if kind == socket.SOCK_STREAM:
+                    squatter.listen()
+                server = Turnpike(relay_config(port))
+                with self.assertRaises(RuntimeError, msg=transport) as caught:
+                    server.start()
+                server.dir.cleanup()
+            self.assertIn(f"{transport} 127.0.0.1:{port} is taken", str(caught.exception))
+
+    def test_connections_in_time_wait_do_not_block_a_start(self):
+        # What an earlier server on the port leaves behind: connections it
+        # closed first, in TIME_WAIT for a minute. (Turnpike itself resets
+        # its connections on the way out, so a plain listener makes them.)
+        port = free_port()
+        with socket.socket() as listener:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", port))
+            listener.listen()
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as client:
+                accepted, _ = listener.accept()
+                accepted.close()  # the server side closes first
+                self.assertEqual(client.recv(1), b"")
+        lingering = subprocess.run(["ss", "-tanH", "state", "time-wait",
+                                    f"( sport = :{port} )"],
+                                   capture_output=True, text=True, check=True).stdout
+        self.assertIn(f"127.0.0.1:{port}", lingering, "the test needs a TIME_WAIT")
+        with Turnpike(relay_config(port)):
+            self.assertTrue(binding_works(port))
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
+                c.sendall(stun_message(BINDING_REQUEST))
+                self.assertEqual(struct.unpack("!H", c.recv(2))[0], BINDING_SUCCESS)
 
     def test_embedded_defaults(self):
         # No config file at all: STUN on 0.0.0.0:3478 and [::]:3478.
