@@ -87,10 +87,13 @@ void probe_bind(const SocketAddress& address, int type) {
         set_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, address);
     }
     if (bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
+        const char* transport = type == SOCK_STREAM ? "TCP" : "UDP";
         throw std::system_error(
             errno, std::generic_category(),
-            fmt::format("{} {} is taken (another turnpike or TURN server running?)",
-                        type == SOCK_STREAM ? "TCP" : "UDP", address.to_string()));
+            errno == EADDRINUSE
+                ? fmt::format("{} {} is taken (another turnpike or TURN server running?)",
+                              transport, address.to_string())
+                : fmt::format("bind {} {}", transport, address.to_string()));
     }
 }
 

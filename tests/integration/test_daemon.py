@@ -128,6 +128,16 @@ class Lifecycle(unittest.TestCase):
                 server.dir.cleanup()
             self.assertIn(f"{transport} 127.0.0.1:{port} is taken", str(caught.exception))
 
+    def test_an_address_not_on_this_host_is_not_called_taken(self):
+        # 192.0.2.1 (TEST-NET-1) is on no interface here; nothing is sent.
+        server = Turnpike(relay_config(free_port(), host="192.0.2.1"))
+        with self.assertRaises(RuntimeError) as caught:
+            server.start()
+        server.dir.cleanup()
+        self.assertIn("bind UDP 192.0.2.1:", str(caught.exception))
+        self.assertIn("Cannot assign requested address", str(caught.exception))
+        self.assertNotIn("is taken", str(caught.exception))
+
     def test_connections_in_time_wait_do_not_block_a_start(self):
         # What an earlier server on the port leaves behind: connections it
         # closed first, in TIME_WAIT for a minute. (Turnpike itself resets
