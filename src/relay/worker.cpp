@@ -285,10 +285,8 @@ Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& share
       epoll_(epoll_create1(EPOLL_CLOEXEC)),
       in_batch_(std::make_unique<UdpBatch>()),
       out_batch_(std::make_unique<UdpBatch>()),
-      outbox_(counters_, settings.udp_gso && udp_segmentation_available()),
-      now_(Clock::now()),
-      wall_now_(
-          std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())) {
+      outbox_(counters_, settings.udp_gso && udp_segmentation_available()) {
+    read_clocks();
     if (!epoll_) {
         throw std::system_error(errno, std::generic_category(), "epoll_create1");
     }
@@ -494,6 +492,12 @@ void Worker::housekeeping(Clock::time_point now) {
     }
 }
 
+void Worker::read_clocks() {
+    now_ = Clock::now();
+    wall_now_ =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
 void Worker::run() {
     // Timer slack of 1 us instead of the default 50: a coalescing wait then
     // ends when [relay] coalesce-us says, not up to 50 us later.
@@ -508,10 +512,7 @@ void Worker::run() {
             spdlog::critical("relay worker {}: epoll_wait: {}", index_, std::strerror(errno));
             return;
         }
-        // One clock read per wakeup, not per packet.
-        now_ = Clock::now();
-        wall_now_ =
-            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+        read_clocks();
         for (int i = 0; i < n; ++i) {
             static_cast<EventSource*>(events[i].data.ptr)->on_events(events[i].events);
         }

@@ -86,6 +86,8 @@ class Worker {
     class Ticker;
 
     void run();
+    // Once per wakeup, not per packet.
+    void read_clocks();
     void reap_retired();
 
     unsigned index_;
