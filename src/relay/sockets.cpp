@@ -72,9 +72,9 @@ UniqueFd open_tcp_listener(const SocketAddress& address) {
 
 namespace {
 
-// A bind that shares with no one: UDP without SO_REUSEADDR (which UDP treats
-// like SO_REUSEPORT), TCP with it (so connections of an earlier run still in
-// TIME_WAIT do not count) but without SO_REUSEPORT.
+// A bind that shares with no one: UDP without SO_REUSEADDR (on UDP it lets
+// sockets share a port as SO_REUSEPORT does), TCP with it (so connections of
+// an earlier run still in TIME_WAIT do not count) but without SO_REUSEPORT.
 void probe_bind(const SocketAddress& address, int type) {
     UniqueFd fd(socket(address.family(), type | SOCK_CLOEXEC, 0));
     if (!fd) {
@@ -87,10 +87,11 @@ void probe_bind(const SocketAddress& address, int type) {
         set_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1, address);
     }
     if (bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
+        int error = errno;  // before fmt::format, which may allocate
         const char* transport = type == SOCK_STREAM ? "TCP" : "UDP";
         throw std::system_error(
-            errno, std::generic_category(),
-            errno == EADDRINUSE
+            error, std::generic_category(),
+            error == EADDRINUSE
                 ? fmt::format("{} {} is taken (another turnpike or TURN server running?)",
                               transport, address.to_string())
                 : fmt::format("bind {} {}", transport, address.to_string()));
