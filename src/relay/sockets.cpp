@@ -15,7 +15,8 @@ namespace turnpike::relay {
 namespace {
 
 [[noreturn]] void fail(const char* what, const SocketAddress& address) {
-    throw std::system_error(errno, std::generic_category(),
+    int error = errno;  // before fmt::format, which may allocate
+    throw std::system_error(error, std::generic_category(),
                             fmt::format("{} {}", what, address.to_string()));
 }
 
