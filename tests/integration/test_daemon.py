@@ -2,13 +2,12 @@
 refuses a broken file without dying), SIGTERM stops cleanly."""
 import signal
 import socket
-import struct
 import subprocess
 import time
 import unittest
 
 from harness import (BINDING_REQUEST, BINDING_SUCCESS, TURNPIKE, Turnpike, free_port,
-                     parse_attributes, relay_config, stun_message, udp_exchange)
+                     parse_attributes, relay_config, stun_message, tcp_read_stun, udp_exchange)
 
 
 def binding_works(port, host="127.0.0.1"):
@@ -159,7 +158,7 @@ class Lifecycle(unittest.TestCase):
             self.assertTrue(binding_works(port))
             with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
                 c.sendall(stun_message(BINDING_REQUEST))
-                self.assertEqual(struct.unpack("!H", c.recv(2))[0], BINDING_SUCCESS)
+                self.assertEqual(parse_attributes(tcp_read_stun(c))[0], BINDING_SUCCESS)
 
     def test_embedded_defaults(self):
         # No config file at all: STUN on 0.0.0.0:3478 and [::]:3478.
