@@ -14,7 +14,7 @@ Relay::Relay(const Config& config)
     : config_(config), shared_(std::make_unique<RelayShared>(config.auth.nonce_lifetime)) {
     // Before any worker binds: the workers' shared sockets cannot tell.
     for (const auto& address : config.relay.listen) {
-        if (!(address.is_v6() && address.is_unspecified() && !ipv6_available())) {
+        if (listenable(address)) {
             check_listen_address_free(address);
         }
     }

@@ -156,6 +156,10 @@ bool ipv6_available() {
     return static_cast<bool>(fd);
 }
 
+bool listenable(const SocketAddress& address) {
+    return !(address.is_v6() && address.is_unspecified()) || ipv6_available();
+}
+
 bool udp_segmentation_available() {
     UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     int segment = 0;

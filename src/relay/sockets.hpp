@@ -34,6 +34,9 @@ std::optional<RelayPorts> open_relay_socket(const SocketAddress& ip, uint16_t mi
 // Whether this kernel has IPv6 at all; a wildcard [::] listener is skipped
 // with a warning where it has not.
 bool ipv6_available();
+// Whether the relay listens on `address` here: all but a wildcard [::] on a
+// kernel without IPv6.
+bool listenable(const SocketAddress& address);
 
 // Whether this kernel segments UDP sends (UDP_SEGMENT, Linux 4.18).
 bool udp_segmentation_available();

@@ -292,7 +292,7 @@ Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& share
     }
     apply(turn_.settings);
     for (const auto& address : settings.listen) {
-        if (address.is_v6() && address.is_unspecified() && !ipv6_available()) {
+        if (!listenable(address)) {
             if (index_ == 0) {
                 spdlog::warn("relay: IPv6 is not available; not listening on {}",
                              address.to_string());
