@@ -103,7 +103,7 @@ struct FuzzWorker {
     UniqueFd client_socket = loopback_udp_socket();
     relay::RelayShared shared{config().auth.nonce_lifetime};
     relay::Worker worker{0, without_listeners(config().relay), shared,
-                         relay::TurnSettings::from(config())};
+                         relay::TurnSettings::from(config()), nullptr};
 
     static RelaySettings without_listeners(RelaySettings settings) {
         settings.listen.clear();

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <systemd/sd-daemon.h>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -244,8 +245,9 @@ std::optional<std::string> reload(Daemon& daemon) {
                                       ? std::nullopt
                                       : std::optional<std::string>(daemon.config.source)),
                              daemon.boot_secret);
-        // The signal server goes first: a word list that will not load
+        // The files first: a certificate or a word list that will not load
         // refuses the whole reload before anything has changed.
+        auto tls = daemon.relay ? relay::TlsContext::load(fresh) : nullptr;
         if (daemon.signal) {
             for (const auto& key : daemon.signal->reload(fresh)) {
                 spdlog::warn("reload: {} changed; it takes effect at the next restart", key);
@@ -253,7 +255,7 @@ std::optional<std::string> reload(Daemon& daemon) {
         }
         set_log_level(fresh.server.log_level);
         if (daemon.relay) {
-            for (const auto& key : daemon.relay->reload(fresh)) {
+            for (const auto& key : daemon.relay->reload(fresh, tls)) {
                 spdlog::warn("reload: {} changed; it takes effect at the next restart", key);
             }
         }
@@ -287,6 +289,7 @@ gboolean on_dump_stats(gpointer data) {
             "dropped_oversized={} dropped_no_allocation={} dropped_no_permission={} "
             "dropped_rate_limited={} dropped_send_failed={} peer_denied={} "
             "tcp_connections_open={} tcp_accept_paused={} tcp_refused_per_ip={} "
+            "tls_connections_accepted={} tls_handshakes_failed={} "
             "udp_datagrams_out={} "
             "udp_segmented_sends={} udp_datagrams_segmented={} coalesced_waits={}",
             s.allocations_active, s.allocations_created, s.allocations_expired, s.auth_failures,
@@ -294,7 +297,8 @@ gboolean on_dump_stats(gpointer data) {
             s.relayed_to_client_bytes, s.stun_requests, s.binding_responses, s.error_responses,
             s.dropped_not_stun, s.dropped_malformed, s.dropped_oversized, s.dropped_no_allocation,
             s.dropped_no_permission, s.dropped_rate_limited, s.dropped_send_failed, s.peer_denied,
-            s.tcp_connections_open, s.tcp_accept_paused, s.tcp_refused_per_ip, s.udp_datagrams_out,
+            s.tcp_connections_open, s.tcp_accept_paused, s.tcp_refused_per_ip,
+            s.tls_connections_accepted, s.tls_handshakes_failed, s.udp_datagrams_out,
             s.udp_segmented_sends, s.udp_datagrams_segmented, s.coalesced_waits);
     }
     if (daemon.signal) {
@@ -334,12 +338,18 @@ gboolean on_terminate(gpointer data) {
 }
 
 int run(const Options& options) {
+    // OpenSSL writes to a TLS client's socket with write(2), which raises
+    // SIGPIPE once the client has gone; every other write passes MSG_NOSIGNAL.
+    std::signal(SIGPIPE, SIG_IGN);
     Daemon daemon;
     try {
         daemon.config = with_turn_secret(load(options.config_path), daemon.boot_secret);
         // The files a config names are part of it: a word list that will not
         // load fails the check, not the next start.
         signal::chat_filter_for(daemon.config);
+        if (daemon.config.server.has_role(Role::relay)) {
+            relay::TlsContext::load(daemon.config);
+        }
     } catch (const ConfigError& e) {
         fmt::print(stderr, "turnpike: {}\n", e.what());
         return 1;

@@ -76,6 +76,12 @@ void relay_metrics(Exposition& e, const relay::RelayStats& r) {
     e.counter("relay_tcp_refused_per_ip_total",
               "TCP connections refused at once: [quotas] max-tcp-per-ip open from their source",
               r.tcp_refused_per_ip);
+    e.counter("relay_tls_connections_accepted_total",
+              "TURN over TLS connections accepted (also counted in the TCP total)",
+              r.tls_connections_accepted);
+    e.counter("relay_tls_handshakes_failed_total",
+              "TLS connections that ended before their handshake completed",
+              r.tls_handshakes_failed);
 }
 
 void signal_metrics(Exposition& e, const signal::SignalStats& s) {

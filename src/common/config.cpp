@@ -135,6 +135,18 @@ std::string parse_listen(std::string_view value, std::vector<SocketAddress>& out
     return {};
 }
 
+// An empty value or an absolute path (relative ones would depend on where
+// systemd or a shell happened to start the daemon).
+auto path_setter(std::string RelaySettings::*field) {
+    return [field](Config& c, std::string_view value) {
+        if (!value.empty() && value.front() != '/') {
+            return fmt::format("'{}' is not an absolute path", value);
+        }
+        c.relay.*field = value;
+        return std::string{};
+    };
+}
+
 std::string set_listen(Config& c, std::string_view value) {
     return parse_listen(value, c.relay.listen);
 }
@@ -346,6 +358,16 @@ const std::vector<KeySpec>& schema() {
          }},
         {{"server", "log-level", "info"}, set_log_level},
         {{"relay", "listen", "0.0.0.0:3478, [::]:3478"}, set_listen},
+        {{"relay", "tls-listen", ""},
+         [](Config& c, std::string_view v) {
+             if (v.empty()) {
+                 c.relay.tls_listen.clear();
+                 return std::string{};
+             }
+             return parse_listen(v, c.relay.tls_listen);
+         }},
+        {{"relay", "cert", ""}, path_setter(&RelaySettings::cert)},
+        {{"relay", "pkey", ""}, path_setter(&RelaySettings::pkey)},
         {{"relay", "min-port", "49152"}, port_setter(&RelaySettings::min_port)},
         {{"relay", "max-port", "65535"}, port_setter(&RelaySettings::max_port)},
         {{"relay", "threads", "0"}, set_threads},
@@ -537,6 +559,25 @@ void check_cross_keys(const Config& c, const std::string& name) {
             name, "[signal] idle-timeout",
             fmt::format("{} s must be longer than [signal] ping-interval {} s",
                         c.signal.idle_timeout.count(), c.signal.ping_interval.count()));
+    }
+    if (!c.relay.tls_listen.empty() && c.relay.cert.empty()) {
+        throw ConfigError(name, "[relay] cert", "is needed by [relay] tls-listen");
+    }
+    if (!c.relay.tls_listen.empty() && c.relay.pkey.empty()) {
+        throw ConfigError(name, "[relay] pkey", "is needed by [relay] tls-listen");
+    }
+    for (const auto& tls : c.relay.tls_listen) {
+        for (const auto& plain : c.relay.listen) {
+            bool same_ip =
+                tls.family() == plain.family() && (tls.is_unspecified() || plain.is_unspecified() ||
+                                                   IpAddress(tls) == IpAddress(plain));
+            if (same_ip && tls.port() == plain.port()) {
+                throw ConfigError(name, "[relay] tls-listen",
+                                  fmt::format("{} overlaps [relay] listen {}: TCP on one port is "
+                                              "either TLS or not",
+                                              tls.to_string(), plain.to_string()));
+            }
+        }
     }
     if (c.relay.min_port > c.relay.max_port) {
         throw ConfigError(

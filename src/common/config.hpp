@@ -44,6 +44,9 @@ struct ServerSettings {
 
 struct RelaySettings {
     std::vector<SocketAddress> listen;
+    std::vector<SocketAddress> tls_listen;  // TURN over TLS (turns:); empty: none
+    std::string cert;                       // PEM certificate chain for tls-listen
+    std::string pkey;                       // PEM private key of `cert`
     uint16_t min_port = 0;
     uint16_t max_port = 0;
     unsigned threads = 0;  // resolved: never 0 after parsing

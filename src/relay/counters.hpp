@@ -31,6 +31,8 @@ struct alignas(64) WorkerCounters {
     std::atomic<uint64_t> tcp_connections_closed_idle{0};
     std::atomic<uint64_t> tcp_accept_paused{0};   // accept failed (EMFILE...): a second's pause
     std::atomic<uint64_t> tcp_refused_per_ip{0};  // [quotas] max-tcp-per-ip reached
+    std::atomic<uint64_t> tls_connections_accepted{0};  // of tcp_connections_accepted
+    std::atomic<uint64_t> tls_handshakes_failed{0};     // closed before the handshake ended
 
     // TURN
     std::atomic<uint64_t> allocations_created{0};

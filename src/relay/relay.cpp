@@ -18,9 +18,15 @@ Relay::Relay(const Config& config)
             check_listen_address_free(address);
         }
     }
+    for (const auto& address : config.relay.tls_listen) {
+        if (listenable(address)) {
+            check_tls_address_free(address);
+        }
+    }
+    auto tls = TlsContext::load(config);
     auto settings = TurnSettings::from(config);
     for (unsigned i = 0; i < config.relay.threads; ++i) {
-        workers_.push_back(std::make_unique<Worker>(i, config.relay, *shared_, settings));
+        workers_.push_back(std::make_unique<Worker>(i, config.relay, *shared_, settings, tls));
     }
 }
 
@@ -36,6 +42,11 @@ void Relay::start() {
         spdlog::info("relay: STUN on {} (UDP and TCP), {} worker threads", address.to_string(),
                      workers_.size());
     }
+    for (const auto& address : config_.relay.tls_listen) {
+        if (listenable(address)) {
+            spdlog::info("relay: STUN on {} (TLS)", address.to_string());
+        }
+    }
     if (config_.relay.udp_gso && !udp_segmentation_available()) {
         spdlog::info(
             "relay: this kernel has no UDP segmentation (UDP_SEGMENT); datagrams go "
@@ -49,10 +60,19 @@ void Relay::stop() {
     }
 }
 
-std::vector<std::string> Relay::reload(const Config& config) {
+std::vector<std::string> Relay::reload(const Config& config,
+                                       std::shared_ptr<const TlsContext> tls) {
     std::vector<std::string> needs_restart;
     if (!(config.relay.listen == config_.relay.listen)) {
         needs_restart.emplace_back("[relay] listen");
+    }
+    if (!(config.relay.tls_listen == config_.relay.tls_listen)) {
+        needs_restart.emplace_back("[relay] tls-listen");
+    } else if (tls) {
+        // cert and pkey: new TLS connections get the files as they are now.
+        for (auto& worker : workers_) {
+            worker->post([tls](Worker& w) { w.use_tls(tls); });
+        }
     }
     if (config.relay.threads != config_.relay.threads) {
         needs_restart.emplace_back("[relay] threads");
@@ -107,6 +127,8 @@ RelayStats Relay::stats() const {
         total.tcp_connections_open += read(c.tcp_connections_open);
         total.tcp_accept_paused += read(c.tcp_accept_paused);
         total.tcp_refused_per_ip += read(c.tcp_refused_per_ip);
+        total.tls_connections_accepted += read(c.tls_connections_accepted);
+        total.tls_handshakes_failed += read(c.tls_handshakes_failed);
         total.allocations_created += read(c.allocations_created);
         total.allocations_active += read(c.allocations_active);
         total.allocations_expired += read(c.allocations_expired);

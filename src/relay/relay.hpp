@@ -8,6 +8,7 @@
 
 #include "common/cidr.hpp"
 #include "common/config.hpp"
+#include "relay/tls_context.hpp"
 
 namespace turnpike::relay {
 
@@ -31,6 +32,8 @@ struct RelayStats {
     uint64_t tcp_connections_open = 0;
     uint64_t tcp_accept_paused = 0;
     uint64_t tcp_refused_per_ip = 0;
+    uint64_t tls_connections_accepted = 0;
+    uint64_t tls_handshakes_failed = 0;
     uint64_t allocations_created = 0;
     uint64_t allocations_active = 0;
     uint64_t allocations_expired = 0;
@@ -51,7 +54,7 @@ struct AllocationSummary {
     std::string client;   // the client's address and port
     std::string relayed;  // the relayed transport address given to the client
     std::string username;
-    std::string transport;   // of the client link: udp or tcp
+    std::string transport;   // of the client link: udp, tcp or tls
     int64_t expires_in = 0;  // seconds
     size_t permissions = 0;
     size_t channels = 0;
@@ -74,7 +77,10 @@ class Relay {
     void start();
     void stop();
     // Applies what can change without a restart; returns what could not.
-    std::vector<std::string> reload(const Config& config);
+    // `tls` is TlsContext::load(config), loaded by the caller before it
+    // changes anything, since a certificate that will not load refuses the
+    // whole reload.
+    std::vector<std::string> reload(const Config& config, std::shared_ptr<const TlsContext> tls);
     RelayStats stats() const;
     unsigned worker_count() const;
     // Banned client addresses (the admin component's bans): their Allocates

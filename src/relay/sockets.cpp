@@ -106,6 +106,10 @@ void check_listen_address_free(const SocketAddress& address) {
     probe_bind(address, SOCK_STREAM);
 }
 
+void check_tls_address_free(const SocketAddress& address) {
+    probe_bind(address, SOCK_STREAM);
+}
+
 namespace {
 
 UniqueFd bind_udp(const SocketAddress& address) {

@@ -20,6 +20,8 @@ UniqueFd open_tcp_listener(const SocketAddress& address);
 // (or a stale one) would silently take a share of the clients; the workers'
 // sockets cannot tell, so this checks first with sockets that do not share.
 void check_listen_address_free(const SocketAddress& address);
+// The same for a TLS address, which is TCP only.
+void check_tls_address_free(const SocketAddress& address);
 
 // A relay socket bound to a random free port of [min, max] on `ip`; with
 // `even`, an even port, and with `reserve_next` the port above it bound too.

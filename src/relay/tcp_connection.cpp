@@ -3,9 +3,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <openssl/err.h>
+
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <utility>
 
 #include "relay/channel_data.hpp"
 #include "relay/worker.hpp"
@@ -47,14 +51,15 @@ long frame_length(const uint8_t* data, size_t available, bool has_allocation) {
 }  // namespace
 
 TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer,
-                             const SocketAddress& local, SourceLedger::Slot slot)
+                             const SocketAddress& local, SourceLedger::Slot slot, SslSession tls)
     : worker_(worker),
       fd_(std::move(fd)),
       peer_(peer),
       local_(local),
       input_(initial_input),
       last_activity_(Clock::now()),
-      slot_(std::move(slot)) {}
+      slot_(std::move(slot)),
+      tls_(std::move(tls)) {}
 
 void TcpConnection::on_events(uint32_t events) {
     if (closed_) {
@@ -64,11 +69,16 @@ void TcpConnection::on_events(uint32_t events) {
         close();
         return;
     }
+    bool readable = events & (EPOLLIN | EPOLLRDHUP);
     if (events & EPOLLOUT) {
+        readable = readable || std::exchange(read_waits_for_output_, false);
         flush();
     }
-    if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP))) {
+    if (!closed_ && readable) {
         read_available();
+    }
+    if (!closed_ && readable && std::exchange(output_waits_for_input_, false)) {
+        flush();
     }
 }
 
@@ -81,18 +91,12 @@ void TcpConnection::read_available() {
             }
             input_.resize(std::min(max_frame, input_.size() * 2));
         }
-        ssize_t n = ::recv(fd_.get(), input_.data() + input_used_, input_.size() - input_used_, 0);
-        if (n == 0) {
+        long n = receive(input_.data() + input_used_, input_.size() - input_used_);
+        if (n < 0) {
             close();
             return;
         }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                close();
-            }
+        if (n == 0) {
             return;
         }
         last_activity_ = Clock::now();
@@ -103,6 +107,76 @@ void TcpConnection::read_available() {
             return;
         }
     }
+}
+
+long TcpConnection::receive(uint8_t* data, size_t size) {
+    if (tls_) {
+        ERR_clear_error();
+        int n = SSL_read(tls_.get(), data, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+        if (n > 0) {
+            return n;
+        }
+        int error = SSL_get_error(tls_.get(), n);
+        if (error == SSL_ERROR_WANT_READ) {
+            return 0;
+        }
+        if (error == SSL_ERROR_WANT_WRITE) {  // a handshake message the socket would not take
+            read_waits_for_output_ = true;
+            watch_output();
+            return 0;
+        }
+        return tls_failed(error);
+    }
+    for (;;) {
+        ssize_t n = ::recv(fd_.get(), data, size, 0);
+        if (n > 0) {
+            return n;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+    }
+}
+
+long TcpConnection::transmit(const uint8_t* data, size_t size) {
+    if (tls_) {
+        ERR_clear_error();
+        int n = SSL_write(tls_.get(), data, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+        if (n > 0) {
+            return n;
+        }
+        int error = SSL_get_error(tls_.get(), n);
+        if (error == SSL_ERROR_WANT_WRITE) {
+            return 0;
+        }
+        if (error == SSL_ERROR_WANT_READ) {  // a key update in progress: wait for input
+            output_waits_for_input_ = true;
+            return 0;
+        }
+        return tls_failed(error);
+    }
+    for (;;) {
+        ssize_t n = ::send(fd_.get(), data, size, MSG_NOSIGNAL);
+        if (n >= 0) {
+            return n;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
+// The end of a TLS stream, orderly or not. One that never finished its
+// handshake is counted: a client that refused the certificate, a scanner,
+// or plain TCP sent to the TLS port.
+long TcpConnection::tls_failed(int error) {
+    if (error != SSL_ERROR_ZERO_RETURN && !SSL_is_init_finished(tls_.get())) {
+        bump(worker_.mutable_counters().tls_handshakes_failed);
+    }
+    ERR_clear_error();
+    return -1;
 }
 
 void TcpConnection::process_frames() {
@@ -140,50 +214,56 @@ void TcpConnection::process_frames() {
 }
 
 void TcpConnection::write(const uint8_t* data, size_t size) {
+    if (closed_) {
+        return;
+    }
     if (output_.empty()) {
-        ssize_t n = ::send(fd_.get(), data, size, MSG_NOSIGNAL);
-        if (n == static_cast<ssize_t>(size)) {
-            bump(worker_.mutable_counters().bytes_out, size);
-            return;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        long n = transmit(data, size);
+        if (n < 0) {
             close();
             return;
         }
-        size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
-        bump(worker_.mutable_counters().bytes_out, sent);
-        data += sent;
-        size -= sent;
+        bump(worker_.mutable_counters().bytes_out, static_cast<uint64_t>(n));
+        data += n;
+        size -= static_cast<size_t>(n);
+        if (size == 0) {
+            return;
+        }
     }
     if (output_.size() + size > max_pending_output) {
         close();  // a client that does not read its answers
         return;
     }
+    // TLS retries a write with the same bytes at the front: they are these.
     output_.insert(output_.end(), data, data + size);
-    if (!want_write_) {
-        want_write_ = true;
-        worker_.rewatch(fd_.get(), EPOLLIN | EPOLLRDHUP | EPOLLOUT, this);
-    }
+    watch_output();
 }
 
 void TcpConnection::flush() {
     while (!output_.empty()) {
-        ssize_t n = ::send(fd_.get(), output_.data(), output_.size(), MSG_NOSIGNAL);
+        long n = transmit(output_.data(), output_.size());
         if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                close();
-            }
+            close();
             return;
+        }
+        if (n == 0) {
+            break;
         }
         bump(worker_.mutable_counters().bytes_out, static_cast<uint64_t>(n));
         output_.erase(output_.begin(), output_.begin() + n);
     }
-    if (want_write_) {
-        want_write_ = false;
-        worker_.rewatch(fd_.get(), EPOLLIN | EPOLLRDHUP, this);
+    watch_output();
+}
+
+void TcpConnection::watch_output() {
+    if (closed_) {
+        return;
+    }
+    bool want = (!output_.empty() && !output_waits_for_input_) || read_waits_for_output_;
+    if (want != want_write_) {
+        want_write_ = want;
+        worker_.rewatch(fd_.get(), want ? EPOLLIN | EPOLLRDHUP | EPOLLOUT : EPOLLIN | EPOLLRDHUP,
+                        this);
     }
 }
 

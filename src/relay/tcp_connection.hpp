@@ -9,24 +9,26 @@
 #include "common/unique_fd.hpp"
 #include "relay/event_source.hpp"
 #include "relay/source_ledger.hpp"
+#include "relay/tls_context.hpp"
 
 namespace turnpike::relay {
 
 class Worker;
 
-// One client's TCP stream. STUN messages and ChannelData arrive back to back,
-// each framed by its own header length (RFC 8656 section 12.5: ChannelData
-// padded to four bytes); anything else closes the stream, since a byte stream
-// cannot resynchronise after garbage.
+// One client's TCP stream, in the clear or inside TLS. STUN messages and
+// ChannelData arrive back to back, each framed by its own header length
+// (RFC 8656 section 12.5: ChannelData padded to four bytes); anything else
+// closes the stream, since a byte stream cannot resynchronise after garbage.
 class TcpConnection : public EventSource {
   public:
     using Clock = std::chrono::steady_clock;
     static constexpr size_t max_frame = 20 + 65535;
     static constexpr size_t max_pending_output = 256 * 1024;
 
-    // `slot` counts the connection against its source until it is deleted.
+    // `slot` counts the connection against its source until it is deleted;
+    // `tls`, when given, is the session (in the accept state) on `fd`.
     TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& peer,
-                  const SocketAddress& local, SourceLedger::Slot slot);
+                  const SocketAddress& local, SourceLedger::Slot slot, SslSession tls = nullptr);
 
     void on_events(uint32_t events) override;
     int fd() const { return fd_.get(); }
@@ -34,6 +36,7 @@ class TcpConnection : public EventSource {
     Clock::time_point last_activity() const { return last_activity_; }
     const SocketAddress& peer() const { return peer_; }
     const SocketAddress& local() const { return local_; }
+    bool is_tls() const { return tls_ != nullptr; }
     // Queues bytes for the client (a relayed ChannelData or Data indication).
     void send_bytes(std::span<const uint8_t> bytes) { write(bytes.data(), bytes.size()); }
     // Idempotent; the worker deletes the connection after its event batch.
@@ -44,6 +47,14 @@ class TcpConnection : public EventSource {
     void process_frames();
     void write(const uint8_t* data, size_t size);
     void flush();
+    // The stream's bytes in and out, through TLS or not: how many moved, 0
+    // when the socket (or TLS) has to wait, -1 when the stream is over.
+    long receive(uint8_t* data, size_t size);
+    long transmit(const uint8_t* data, size_t size);
+    long tls_failed(int error);
+    // EPOLLOUT while output waits for the socket, or TLS needs to write in
+    // the middle of a read.
+    void watch_output();
 
     Worker& worker_;
     UniqueFd fd_;
@@ -54,8 +65,11 @@ class TcpConnection : public EventSource {
     std::vector<uint8_t> output_;
     bool closed_ = false;
     bool want_write_ = false;
+    bool read_waits_for_output_ = false;   // SSL_read said WANT_WRITE
+    bool output_waits_for_input_ = false;  // SSL_write said WANT_READ
     Clock::time_point last_activity_;
     SourceLedger::Slot slot_;
+    SslSession tls_;  // after fd_: freed before the descriptor closes
 };
 
 }  // namespace turnpike::relay

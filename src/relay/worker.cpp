@@ -151,7 +151,8 @@ class Worker::UdpSocket : public EventSource {
 
 class Worker::TcpListener : public EventSource {
   public:
-    TcpListener(Worker& worker, UniqueFd fd) : worker_(worker), fd_(std::move(fd)) {}
+    TcpListener(Worker& worker, UniqueFd fd, bool tls)
+        : worker_(worker), fd_(std::move(fd)), tls_(tls) {}
     int fd() const { return fd_.get(); }
 
     void on_events(uint32_t) override {
@@ -177,14 +178,22 @@ class Worker::TcpListener : public EventSource {
                 refuse(connection.get());
                 continue;
             }
+            SslSession session;
+            if (tls_) {
+                session = worker_.tls_ ? worker_.tls_->accept(fd) : nullptr;
+                if (!session) {
+                    continue;  // OpenSSL out of memory: closed unanswered
+                }
+                bump(worker_.counters_.tls_connections_accepted);
+            }
             bump(worker_.counters_.tcp_connections_accepted);
             sockaddr_storage local{};
             socklen_t local_length = sizeof(local);
             getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length);
             worker_.adopt(std::make_unique<TcpConnection>(
                 worker_, std::move(connection), source,
-                SocketAddress(reinterpret_cast<sockaddr*>(&local), local_length),
-                std::move(*slot)));
+                SocketAddress(reinterpret_cast<sockaddr*>(&local), local_length), std::move(*slot),
+                std::move(session)));
         }
     }
 
@@ -213,6 +222,7 @@ class Worker::TcpListener : public EventSource {
 
     Worker& worker_;
     UniqueFd fd_;
+    bool tls_;
 };
 
 // Commands from the control thread: a locked queue and an eventfd. The lock
@@ -278,14 +288,16 @@ class Worker::Ticker : public EventSource {
 };
 
 Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& shared,
-               std::shared_ptr<const TurnSettings> turn_settings)
+               std::shared_ptr<const TurnSettings> turn_settings,
+               std::shared_ptr<const TlsContext> tls)
     : index_(index),
       turn_(shared, std::move(turn_settings)),
       stun_(settings.software, counters_, this),
       epoll_(epoll_create1(EPOLL_CLOEXEC)),
       in_batch_(std::make_unique<UdpBatch>()),
       out_batch_(std::make_unique<UdpBatch>()),
-      outbox_(counters_, settings.udp_gso && udp_segmentation_available()) {
+      outbox_(counters_, settings.udp_gso && udp_segmentation_available()),
+      tls_(std::move(tls)) {
     read_clocks();
     if (!epoll_) {
         throw std::system_error(errno, std::generic_category(), "epoll_create1");
@@ -302,9 +314,16 @@ Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& share
         auto udp = std::make_unique<UdpSocket>(*this, open_udp_socket(address), address);
         watch(udp->fd(), EPOLLIN, udp.get());
         sources_.push_back(std::move(udp));
-        auto tcp = std::make_unique<TcpListener>(*this, open_tcp_listener(address));
+        auto tcp = std::make_unique<TcpListener>(*this, open_tcp_listener(address), false);
         watch(tcp->fd(), EPOLLIN, tcp.get());
         sources_.push_back(std::move(tcp));
+    }
+    for (const auto& address : settings.tls_listen) {
+        if (listenable(address)) {
+            auto listener = std::make_unique<TcpListener>(*this, open_tcp_listener(address), true);
+            watch(listener->fd(), EPOLLIN, listener.get());
+            sources_.push_back(std::move(listener));
+        }
     }
     mailbox_ = std::make_unique<Mailbox>(*this);
     watch(mailbox_->fd(), EPOLLIN, mailbox_.get());
@@ -403,7 +422,9 @@ std::vector<AllocationSummary> Worker::allocation_summaries() const {
             {.client = a.link().client.to_string(),
              .relayed = a.reported().to_string(),
              .username = a.username(),
-             .transport = a.link().is_udp() ? "udp" : "tcp",
+             .transport = a.link().is_udp()        ? "udp"
+                          : a.link().tcp->is_tls() ? "tls"
+                                                   : "tcp",
              .expires_in =
                  std::chrono::duration_cast<std::chrono::seconds>(a.expires - Clock::now()).count(),
              .permissions = a.permission_count(),

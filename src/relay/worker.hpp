@@ -19,6 +19,7 @@
 #include "relay/relay.hpp"
 #include "relay/relay_socket_pool.hpp"
 #include "relay/stun_server.hpp"
+#include "relay/tls_context.hpp"
 #include "relay/turn_state.hpp"
 #include "relay/udp_batch.hpp"
 
@@ -34,8 +35,10 @@ class Worker {
   public:
     static constexpr std::chrono::seconds tcp_idle_timeout{60};
 
+    // `tls`: the context of [relay] tls-listen, nullptr when it is empty.
     Worker(unsigned index, const RelaySettings& settings, RelayShared& shared,
-           std::shared_ptr<const TurnSettings> turn_settings);
+           std::shared_ptr<const TurnSettings> turn_settings,
+           std::shared_ptr<const TlsContext> tls);
     ~Worker();
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -61,6 +64,8 @@ class Worker {
     TokenBucket& to_peer_budget() { return to_peer_budget_; }
     TokenBucket& to_client_budget() { return to_client_budget_; }
     void apply(std::shared_ptr<const TurnSettings> settings);
+    // A reloaded certificate: for connections accepted from now on.
+    void use_tls(std::shared_ptr<const TlsContext> tls) { tls_ = std::move(tls); }
     // New bans: allocations of banned clients end now.
     void ban(std::shared_ptr<const CidrSet> bans);
     std::vector<AllocationSummary> allocation_summaries() const;
@@ -103,6 +108,7 @@ class Worker {
     std::chrono::sys_seconds wall_now_;
     TokenBucket to_peer_budget_;
     TokenBucket to_client_budget_;
+    std::shared_ptr<const TlsContext> tls_;
     std::vector<std::unique_ptr<EventSource>> sources_;
     std::unordered_map<int, std::unique_ptr<TcpConnection>> connections_;
     std::vector<TcpListener*> paused_listeners_;  // out of descriptors: back at the next tick

@@ -63,6 +63,12 @@ IceServers::IceServers(const Config& config)
     stun_urls_.push_back(fmt::format("stun:{}:{}", host_placeholder, port));
     turn_urls_.push_back(fmt::format("turn:{}:{}?transport=udp", host_placeholder, port));
     turn_urls_.push_back(fmt::format("turn:{}:{}?transport=tcp", host_placeholder, port));
+    // Browsers check a turns: certificate against the URL's host: the name
+    // the page was reached by, or [signal] ice-host.
+    if (!config.relay.tls_listen.empty()) {
+        turn_urls_.push_back(fmt::format("turns:{}:{}?transport=tcp", host_placeholder,
+                                         config.relay.tls_listen.front().port()));
+    }
 }
 
 std::string IceServers::json(std::string_view session_id, std::string_view request_host,

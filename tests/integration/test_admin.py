@@ -12,7 +12,11 @@ import unittest
 import urllib.error
 import urllib.request
 
+import socket
+import ssl
+
 from harness import TURNPIKE, Turnpike, free_port
+from test_tls import make_certificate
 from turn_client import TurnClient
 from websocket_client import HandshakeRefused, WebSocket
 
@@ -61,14 +65,19 @@ class AdminApi(unittest.TestCase):
         cls.turn_port = free_port()
         cls.signal_port = free_port()
         cls.admin_port = free_port()
+        cls.tls_port = free_port(socket.SOCK_STREAM)
         cls.server = Turnpike("")
         state = cls.server.dir.name
+        cls.cert, key = make_certificate(state, "relay", "admin.test")
         cls.server.write_config(f"""[server]
 roles = relay,signal,admin
 log-level = debug
 state-dir = {state}
 [relay]
 listen = 127.0.0.1:{cls.turn_port}
+tls-listen = 127.0.0.1:{cls.tls_port}
+cert = {cls.cert}
+pkey = {key}
 threads = 2
 allow-loopback-peers = true
 [auth]
@@ -288,6 +297,20 @@ token-ttl = 3
         self.assertIn(("kill-allocation", address),
                       [(e["action"], e["detail"]) for e in audit["entries"]])
         client.close()
+
+    def test_a_tls_allocation_is_listed_as_tls_and_counted(self):
+        client = TurnClient(("127.0.0.1", self.tls_port), "alice", "alice-password",
+                            transport="tls", tls=ssl.create_default_context(cafile=self.cert))
+        self.addCleanup(client.close)
+        self.assertTrue(client.allocate().is_success)
+        address = f"{client.local[0]}:{client.local[1]}"
+        _, listed = self.http.json("GET", "/admin/allocations?limit=500", token=self.root())
+        mine = next(a for a in listed["allocations"] if a["client"] == address)
+        self.assertEqual(mine["transport"], "tls")
+        metrics = self.http.call("GET", "/metrics", token=self.root())[1]
+        accepted = re.search(r"^turnpike_relay_tls_connections_accepted_total (\d+)$", metrics,
+                             re.M)
+        self.assertTrue(accepted and int(accepted.group(1)) >= 1, metrics[-2000:])
 
     # --- sessions and reports ---
 

@@ -364,7 +364,10 @@ class TurnClient:
     """
 
     def __init__(self, server, username=None, password=None, transport="udp", local=None,
-                 timeout=3.0, rto=0.5, software="turnpike-tests", fingerprint=True, key=None):
+                 timeout=3.0, rto=0.5, software="turnpike-tests", fingerprint=True, key=None,
+                 tls=None):
+        """transport: udp, tcp, or tls (TCP inside TLS; `tls` is the
+        ssl.SSLContext to connect with, and `server_hostname` its name)."""
         self.server = (server[0], server[1])
         self.username, self.password = username, password
         self.transport = transport
@@ -388,13 +391,15 @@ class TurnClient:
             self.sock = socket.socket(family, socket.SOCK_DGRAM)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
             self.sock.bind(local or (loopback, 0))
-        elif transport == "tcp":
+        elif transport in ("tcp", "tls"):
             self.sock = socket.socket(family, socket.SOCK_STREAM)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if local:
                 self.sock.bind(local)
             self.sock.settimeout(timeout)
             self.sock.connect(self.server)
+            if transport == "tls":
+                self.sock = tls.wrap_socket(self.sock, server_hostname=self.server[0])
         else:
             raise ValueError(transport)
         self.local = self.sock.getsockname()[:2]
@@ -430,7 +435,7 @@ class TurnClient:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
-            if self.transport == "tcp":
+            if self.transport != "udp":
                 frame = self._tcp_frame()
                 if frame is not None:
                     return frame
@@ -503,7 +508,7 @@ class TurnClient:
                 return None
             if now >= next_send:
                 self.send_raw(message)
-                if self.transport == "tcp":
+                if self.transport != "udp":
                     next_send = deadline  # reliable: never retransmit
                 else:
                     next_send = now + rto
@@ -630,7 +635,7 @@ class TurnClient:
 
     def send_channel_data(self, channel, data, pad=None, length=None):
         if pad is None:
-            pad = self.transport == "tcp"
+            pad = self.transport != "udp"
         self.send_raw(channel_data(channel, data, pad=pad, length=length))
 
     def recv(self, timeout=1.0):

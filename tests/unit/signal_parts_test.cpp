@@ -72,6 +72,20 @@ TEST(IceServers, DerivedFromTheRelayWithCredentialsTheRelayAccepts) {
                         *expected_password + R"("}])");
 }
 
+TEST(IceServers, TurnsWhenTheRelayListensForTls) {
+    auto now = std::chrono::sys_seconds(std::chrono::seconds(1'800'000'000));
+    IceServers servers(
+        config_with("[relay]\nlisten = 0.0.0.0:3478\ntls-listen = 0.0.0.0:443\ncert = /etc/t.crt\n"
+                    "pkey = /etc/t.key\n[auth]\nstatic-auth-secret = s\n"));
+    EXPECT_NE(servers.json("1", "chat.example.com", now)
+                  .find(R"("turn:chat.example.com:3478?transport=tcp",)"
+                        R"("turns:chat.example.com:443?transport=tcp"],"username":)"),
+              std::string::npos);
+    IceServers plain(
+        config_with("[relay]\nlisten = 0.0.0.0:3478\n[auth]\nstatic-auth-secret = s\n"));
+    EXPECT_EQ(plain.json("1", "chat.example.com", now).find("turns:"), std::string::npos);
+}
+
 TEST(IceServers, HostFromConfigBeatsTheRequestAndIpv6GetsBrackets) {
     auto now = std::chrono::sys_seconds(std::chrono::seconds(1'800'000'000));
     IceServers named(config_with("[signal]\nice-host = turn.example.net\n"));

@@ -103,7 +103,8 @@ class TestServer {
                                    quotas,
                                "turn_server_test")),
           shared_(config_.auth.nonce_lifetime),
-          worker_(0, without_listeners(config_.relay), shared_, TurnSettings::from(config_)) {}
+          worker_(0, without_listeners(config_.relay), shared_, TurnSettings::from(config_),
+                  nullptr) {}
 
     // Sends `request` as is.
     Parsed raw(const Bytes& request, const ClientLink& link = first_client) {

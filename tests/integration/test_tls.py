@@ -1,0 +1,312 @@
+"""TURN over TLS ([relay] tls-listen, RFC 8656 section 3.1 and RFC 7443's
+ALPN) against a real turnpike: a client that verifies the certificate,
+allocations and relaying inside TLS, coturn's turnutils_uclient -S, what
+reaches the TLS port that is not TLS, certificate reloads on SIGHUP, and the
+config errors of cert and pkey.
+
+Certificates are made for the run by the openssl command, for 127.0.0.1.
+Every packet goes to 127.0.0.1.
+"""
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+import test_turn as base
+from harness import TURNPIKE, free_port
+from turn_client import BINDING, REQUEST, XOR_MAPPED_ADDRESS, TurnClient, encode
+
+HAVE_OPENSSL = shutil.which("openssl") is not None
+
+
+def make_certificate(directory, name, common_name):
+    """A self-signed P-256 certificate for 127.0.0.1; (cert path, key path)."""
+    cert = os.path.join(directory, f"{name}.crt")
+    key = os.path.join(directory, f"{name}.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", f"/CN={common_name}",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def trusting(cert):
+    """A client context that trusts only `cert` and checks the name."""
+    context = ssl.create_default_context(cafile=cert)
+    context.check_hostname = True
+    return context
+
+
+def served_common_name(port, cert):
+    """The CN of the certificate the server presents on a new connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as raw:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with context.wrap_socket(raw) as tls:
+            der = tls.getpeercert(binary_form=True)
+    pem = ssl.DER_cert_to_PEM_cert(der)
+    out = subprocess.run(["openssl", "x509", "-noout", "-subject"], input=pem,
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip().split("CN = ")[-1]
+
+
+@unittest.skipUnless(HAVE_OPENSSL, "the openssl command is not installed")
+class TurnOverTls(base.TurnTest):
+    """One server with a plain listener and a TLS one; the TurnTest helpers
+    (client(), peer()) speak plain UDP, tls_client() TLS."""
+
+    @classmethod
+    def server_settings(cls):
+        cls.files = tempfile.TemporaryDirectory(prefix="turnpike-tls-")
+        cls.cert, cls.key = make_certificate(cls.files.name, "first", "first.test")
+        cls.tls_port = free_port(socket.SOCK_STREAM)
+        return base.settings(relay={"tls-listen": f"127.0.0.1:{cls.tls_port}",
+                                    "cert": cls.cert, "pkey": cls.key})
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.files.cleanup()
+
+    def tls_client(self, context=None, **kwargs):
+        client = TurnClient(("127.0.0.1", self.tls_port), base.USER, base.PASSWORD,
+                            transport="tls", tls=context or trusting(self.cert), **kwargs)
+        self.addCleanup(client.close)
+        return client
+
+    def test_binding_with_a_verified_certificate_and_alpn(self):
+        context = trusting(self.cert)
+        context.set_alpn_protocols(["stun.turn"])
+        client = self.tls_client(context)
+        self.assertEqual(client.sock.selected_alpn_protocol(), "stun.turn")
+        self.assertGreaterEqual(client.sock.version(), "TLSv1.2")
+        response = client.request(BINDING, auth=False)
+        self.assertIsNotNone(response, "no Binding answer over TLS")
+        self.assertTrue(response.is_success, response)
+        self.assertEqual(response.xor_address(XOR_MAPPED_ADDRESS), client.local)
+
+    def test_allocation_relays_both_ways_inside_tls(self):
+        client = self.tls_client()
+        self.assertSuccess(client.allocate())
+        peer = self.peer()
+        self.assertSuccess(client.create_permission(peer.address))
+        client.send_indication(peer.address, b"through TLS by Send")
+        self.expect_peer(peer, b"through TLS by Send", client.relayed)
+        self.assertSuccess(client.channel_bind(0x4001, peer.address))
+        for i in range(50):
+            client.send_channel_data(0x4001, b"channel %d" % i)
+        for i in range(50):
+            self.expect_peer(peer, b"channel %d" % i, client.relayed)
+        for i in range(50):
+            peer.send(b"back %d" % i, client.relayed)
+        for i in range(50):
+            self.expect_channel(client, b"back %d" % i, 0x4001)
+        counters = self.counters()
+        self.assertGreaterEqual(counters["tls_connections_accepted"], 1)
+
+    def test_the_allocation_ends_with_the_tls_connection(self):
+        client = self.tls_client()
+        self.assertSuccess(client.allocate())
+        relayed = client.relayed
+        active = self.counters()["allocations_active"]
+        client.close()
+        deadline = time.monotonic() + 5
+        while self.counters()["allocations_active"] >= active:
+            self.assertLess(time.monotonic(), deadline, f"{relayed} outlived its connection")
+            time.sleep(0.1)
+
+    def test_a_client_that_offers_only_other_protocols_is_refused(self):
+        context = trusting(self.cert)
+        context.set_alpn_protocols(["h2", "http/1.1"])
+        with self.assertRaises(ssl.SSLError) as refused:
+            self.tls_client(context)
+        self.assertIn("NO APPLICATION PROTOCOL", str(refused.exception).upper())
+
+    def test_old_tls_versions_are_refused(self):
+        context = trusting(self.cert)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with self.assertRaises(ssl.SSLError):
+            self.tls_client(context)
+
+    def test_plain_stun_and_garbage_on_the_tls_port_are_dropped(self):
+        failed = self.counters()["tls_handshakes_failed"]
+        for junk in (encode(BINDING, REQUEST), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                     os.urandom(3000)):
+            with socket.create_connection(("127.0.0.1", self.tls_port), timeout=3) as s:
+                s.sendall(junk)
+                data = b""
+                try:
+                    while chunk := s.recv(4096):
+                        data += chunk
+                except ConnectionResetError:
+                    pass
+                # At most a TLS alert record (content type 21), never STUN.
+                self.assertTrue(data == b"" or data[0] == 21, data[:40])
+        self.assertEqual(self.counters()["tls_handshakes_failed"], failed + 3)
+        # The plain port and the TLS port still serve.
+        self.assertSuccess(self.client(transport="udp").allocate())
+        self.assertIsNotNone(self.tls_client().request(BINDING, auth=False))
+
+    def test_a_handshake_cut_half_way_leaves_the_server_serving(self):
+        # A ClientHello's first bytes, then silence, then a close.
+        hello_start = bytes.fromhex("16030100c8010000c40303") + os.urandom(32)
+        stalled = [socket.create_connection(("127.0.0.1", self.tls_port)) for _ in range(20)]
+        for s in stalled:
+            s.sendall(hello_start)
+        try:
+            client = self.tls_client()
+            self.assertSuccess(client.allocate())
+        finally:
+            for s in stalled:
+                s.close()
+
+    def test_sighup_loads_a_renewed_certificate_and_keeps_live_sessions(self):
+        live = self.tls_client()
+        self.assertSuccess(live.allocate())
+        peer = self.peer()
+        self.assertSuccess(live.create_permission(peer.address))
+        self.assertEqual(served_common_name(self.tls_port, self.cert), "first.test")
+        renewed_cert, renewed_key = make_certificate(self.files.name, "renewed", "renewed.test")
+        shutil.copy(renewed_cert, self.cert)
+        shutil.copy(renewed_key, self.key)
+        self.server.reload(self.server.sections)
+        self.assertEqual(served_common_name(self.tls_port, self.cert), "renewed.test")
+        # The session that began under the old certificate carries on.
+        live.send_indication(peer.address, b"after the renewal")
+        self.expect_peer(peer, b"after the renewal", live.relayed)
+        self.assertSuccess(live.refresh(600))
+        # A new client trusting the renewed certificate connects.
+        self.assertIsNotNone(self.tls_client(trusting(self.cert)).request(BINDING, auth=False))
+
+    def test_a_reload_whose_key_does_not_load_is_refused(self):
+        before = served_common_name(self.tls_port, self.cert)
+        good_key = open(self.key).read()
+        try:
+            with open(self.key, "w") as f:
+                f.write("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+            self.server.process.signal(signal.SIGHUP)
+            self.server.process.wait_notify("READY=1")  # sent after a refused reload too
+            self.assertIn("reload refused", self.server.output())
+            line = [l for l in self.server.output().splitlines() if "reload refused" in l][-1]
+            self.assertIn("[relay] pkey", line)
+            self.assertIn(self.key, line)
+            self.assertNotIn("bm90IGEga2V5", self.server.output())
+            self.assertEqual(served_common_name(self.tls_port, self.cert), before)
+        finally:
+            with open(self.key, "w") as f:
+                f.write(good_key)
+
+
+@unittest.skipUnless(HAVE_OPENSSL and shutil.which("turnutils_uclient")
+                     and shutil.which("turnutils_peer"),
+                     "the openssl command or coturn's turnutils are not installed")
+class CoturnUclientOverTls(unittest.TestCase):
+    """turnutils_uclient -S: coturn's client over TLS, through the relay to
+    turnutils_peer, no message lost."""
+
+    def test_uclient_tls_channels(self):
+        with tempfile.TemporaryDirectory(prefix="turnpike-tls-") as files:
+            cert, key = make_certificate(files, "server", "uclient.test")
+            tls_port = free_port(socket.SOCK_STREAM)
+            server = base.launch(base.settings(relay={"tls-listen": f"127.0.0.1:{tls_port}",
+                                                      "cert": cert, "pkey": key}, ports=100))
+            peer_port = base.free_port_pair()
+            peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer_port)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                time.sleep(0.3)
+                done = subprocess.run(
+                    ["turnutils_uclient", "-S", "-t", "-c", "-u", base.USER, "-w", base.PASSWORD,
+                     "-p", str(tls_port), "-e", "127.0.0.1", "-r", str(peer_port),
+                     "-n", "200", "-m", "4", "-l", "170", "-z", "5", "127.0.0.1"],
+                    capture_output=True, text=True, timeout=60)
+                output = done.stdout + done.stderr
+                self.assertEqual(done.returncode, 0, output[-3000:])
+                self.assertIn("client session connected with cipher", output)
+                totals = base.re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$",
+                                         output, base.re.M)
+                lost = base.re.findall(r"Total lost packets (\d+)", output)
+                self.assertTrue(totals and lost, output[-3000:])
+                self.assertEqual(tuple(map(int, totals[-1])), (800, 800), output[-3000:])
+                self.assertEqual(int(lost[-1]), 0, output[-3000:])
+                self.assertTrue(server.alive())
+            finally:
+                peer.kill()
+                peer.wait()
+                server.stop()
+
+
+@unittest.skipUnless(HAVE_OPENSSL, "the openssl command is not installed")
+class TlsConfigErrors(unittest.TestCase):
+    """turnpike --check-config names the file, the key and the problem."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="turnpike-tls-")
+        self.addCleanup(self.dir.cleanup)
+        self.cert, self.key = make_certificate(self.dir.name, "a", "a.test")
+        self.other_cert, self.other_key = make_certificate(self.dir.name, "b", "b.test")
+
+    def check(self, relay_lines):
+        path = os.path.join(self.dir.name, "t.conf")
+        with open(path, "w") as f:
+            f.write("[server]\nroles = relay\n[relay]\nlisten = 127.0.0.1:3478\n" + relay_lines)
+        done = subprocess.run([TURNPIKE, "--check-config", path], capture_output=True, text=True)
+        return done.returncode, done.stdout + done.stderr, path
+
+    def assertRefused(self, relay_lines, *expected):
+        code, output, path = self.check(relay_lines)
+        self.assertEqual(code, 1, output)
+        self.assertIn(path, output)
+        for text in expected:
+            self.assertIn(text, output)
+
+    def test_a_good_pair_passes(self):
+        code, output, _ = self.check(f"tls-listen = 127.0.0.1:5349\ncert = {self.cert}\n"
+                                     f"pkey = {self.key}\n")
+        self.assertEqual(code, 0, output)
+
+    def test_tls_listen_needs_cert_and_pkey(self):
+        self.assertRefused("tls-listen = 127.0.0.1:5349\n", "[relay] cert",
+                           "needed by [relay] tls-listen")
+        self.assertRefused(f"tls-listen = 127.0.0.1:5349\ncert = {self.cert}\n",
+                           "[relay] pkey", "needed by [relay] tls-listen")
+
+    def test_missing_files_are_named(self):
+        missing = os.path.join(self.dir.name, "nowhere.pem")
+        self.assertRefused(f"tls-listen = 127.0.0.1:5349\ncert = {missing}\npkey = {self.key}\n",
+                           "[relay] cert", missing, "No such file")
+        self.assertRefused(f"tls-listen = 127.0.0.1:5349\ncert = {self.cert}\npkey = {missing}\n",
+                           "[relay] pkey", missing, "No such file")
+
+    def test_a_file_that_is_not_pem(self):
+        self.assertRefused(f"tls-listen = 127.0.0.1:5349\ncert = {self.key}\npkey = {self.key}\n",
+                           "[relay] cert", "not a PEM certificate")
+        self.assertRefused(f"tls-listen = 127.0.0.1:5349\ncert = {self.cert}\n"
+                           f"pkey = {self.cert}\n", "[relay] pkey", "not a PEM private key")
+
+    def test_a_key_of_another_certificate(self):
+        self.assertRefused(f"tls-listen = 127.0.0.1:5349\ncert = {self.cert}\n"
+                           f"pkey = {self.other_key}\n", "[relay] pkey",
+                           f"is not the key of [relay] cert {self.cert}")
+
+    def test_relative_paths_and_overlaps(self):
+        self.assertRefused("cert = server.crt\n", "[relay] cert", "not an absolute path")
+        self.assertRefused(f"tls-listen = 127.0.0.1:3478\ncert = {self.cert}\n"
+                           f"pkey = {self.key}\n", "[relay] tls-listen",
+                           "overlaps [relay] listen 127.0.0.1:3478")
+        self.assertRefused(f"tls-listen = 0.0.0.0:3478\ncert = {self.cert}\n"
+                           f"pkey = {self.key}\n", "[relay] tls-listen", "overlaps")
+
+
+if __name__ == "__main__":
+    unittest.main()
