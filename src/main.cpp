@@ -289,6 +289,8 @@ gboolean on_dump_stats(gpointer data) {
             "dropped_oversized={} dropped_no_allocation={} dropped_no_permission={} "
             "dropped_rate_limited={} dropped_send_failed={} peer_denied={} "
             "tcp_connections_open={} tcp_accept_paused={} tcp_refused_per_ip={} "
+            "tcp_connections_closed_bad_input={} tcp_connections_closed_idle={} "
+            "tcp_connections_closed_slow={} "
             "tls_connections_accepted={} tls_handshakes_failed={} "
             "udp_datagrams_out={} "
             "udp_segmented_sends={} udp_datagrams_segmented={} coalesced_waits={}",
@@ -298,8 +300,10 @@ gboolean on_dump_stats(gpointer data) {
             s.dropped_not_stun, s.dropped_malformed, s.dropped_oversized, s.dropped_no_allocation,
             s.dropped_no_permission, s.dropped_rate_limited, s.dropped_send_failed, s.peer_denied,
             s.tcp_connections_open, s.tcp_accept_paused, s.tcp_refused_per_ip,
-            s.tls_connections_accepted, s.tls_handshakes_failed, s.udp_datagrams_out,
-            s.udp_segmented_sends, s.udp_datagrams_segmented, s.coalesced_waits);
+            s.tcp_connections_closed_bad_input, s.tcp_connections_closed_idle,
+            s.tcp_connections_closed_slow, s.tls_connections_accepted, s.tls_handshakes_failed,
+            s.udp_datagrams_out, s.udp_segmented_sends, s.udp_datagrams_segmented,
+            s.coalesced_waits);
     }
     if (daemon.signal) {
         signal::SignalStats s = daemon.signal->stats();

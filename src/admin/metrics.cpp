@@ -76,6 +76,16 @@ void relay_metrics(Exposition& e, const relay::RelayStats& r) {
     e.counter("relay_tcp_refused_per_ip_total",
               "TCP connections refused at once: [quotas] max-tcp-per-ip open from their source",
               r.tcp_refused_per_ip);
+    e.counter("relay_tcp_closed_bad_input_total",
+              "TCP and TLS streams closed for bytes that are neither STUN nor ChannelData",
+              r.tcp_connections_closed_bad_input);
+    e.counter("relay_tcp_closed_idle_total",
+              "TCP and TLS streams without an allocation closed after 60 s without input",
+              r.tcp_connections_closed_idle);
+    e.counter("relay_tcp_closed_slow_total",
+              "TCP and TLS streams closed for sending no whole message (TLS handshake included) "
+              "in their first 10 s",
+              r.tcp_connections_closed_slow);
     e.counter("relay_tls_connections_accepted_total",
               "TURN over TLS connections accepted (also counted in the TCP total)",
               r.tls_connections_accepted);

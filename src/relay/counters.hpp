@@ -29,6 +29,8 @@ struct alignas(64) WorkerCounters {
     std::atomic<uint64_t> tcp_connections_open{0};
     std::atomic<uint64_t> tcp_connections_closed_bad_input{0};
     std::atomic<uint64_t> tcp_connections_closed_idle{0};
+    // No whole message (TLS handshake included) within the first-message timeout.
+    std::atomic<uint64_t> tcp_connections_closed_slow{0};
     std::atomic<uint64_t> tcp_accept_paused{0};   // accept failed (EMFILE...): a second's pause
     std::atomic<uint64_t> tcp_refused_per_ip{0};  // [quotas] max-tcp-per-ip reached
     std::atomic<uint64_t> tls_connections_accepted{0};  // of tcp_connections_accepted

@@ -127,6 +127,9 @@ RelayStats Relay::stats() const {
         total.tcp_connections_open += read(c.tcp_connections_open);
         total.tcp_accept_paused += read(c.tcp_accept_paused);
         total.tcp_refused_per_ip += read(c.tcp_refused_per_ip);
+        total.tcp_connections_closed_bad_input += read(c.tcp_connections_closed_bad_input);
+        total.tcp_connections_closed_idle += read(c.tcp_connections_closed_idle);
+        total.tcp_connections_closed_slow += read(c.tcp_connections_closed_slow);
         total.tls_connections_accepted += read(c.tls_connections_accepted);
         total.tls_handshakes_failed += read(c.tls_handshakes_failed);
         total.allocations_created += read(c.allocations_created);

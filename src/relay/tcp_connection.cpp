@@ -57,7 +57,8 @@ TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& p
       peer_(peer),
       local_(local),
       input_(initial_input),
-      last_activity_(Clock::now()),
+      accepted_at_(Clock::now()),
+      last_activity_(accepted_at_),
       slot_(std::move(slot)),
       tls_(std::move(tls)) {}
 
@@ -195,6 +196,7 @@ void TcpConnection::process_frames() {
         }
         std::span<const uint8_t> frame{input_.data() + consumed, static_cast<size_t>(needed)};
         consumed += static_cast<size_t>(needed);
+        framed_a_message_ = true;
         ClientLink link{.client = peer_, .local = local_, .udp_fd = -1, .tcp = this};
         if (channel_data::looks_like(frame)) {
             worker_.stun().handle_channel_data(frame, link);
@@ -265,6 +267,17 @@ void TcpConnection::watch_output() {
         worker_.rewatch(fd_.get(), want ? EPOLLIN | EPOLLRDHUP | EPOLLOUT : EPOLLIN | EPOLLRDHUP,
                         this);
     }
+}
+
+void TcpConnection::close_as_slow() {
+    if (closed_) {
+        return;
+    }
+    bump(worker_.mutable_counters().tcp_connections_closed_slow);
+    if (tls_ && !SSL_is_init_finished(tls_.get())) {
+        bump(worker_.mutable_counters().tls_handshakes_failed);
+    }
+    close();
 }
 
 void TcpConnection::close() {

@@ -34,6 +34,10 @@ class TcpConnection : public EventSource {
     int fd() const { return fd_.get(); }
     bool closed() const { return closed_; }
     Clock::time_point last_activity() const { return last_activity_; }
+    // Whether a whole STUN message has arrived since accept (through the
+    // TLS handshake, on a TLS stream).
+    bool has_framed_a_message() const { return framed_a_message_; }
+    Clock::time_point accepted_at() const { return accepted_at_; }
     const SocketAddress& peer() const { return peer_; }
     const SocketAddress& local() const { return local_; }
     bool is_tls() const { return tls_ != nullptr; }
@@ -41,6 +45,8 @@ class TcpConnection : public EventSource {
     void send_bytes(std::span<const uint8_t> bytes) { write(bytes.data(), bytes.size()); }
     // Idempotent; the worker deletes the connection after its event batch.
     void close();
+    // Closes a stream that sent no whole message in time, and counts it.
+    void close_as_slow();
 
   private:
     void read_available();
@@ -67,6 +73,8 @@ class TcpConnection : public EventSource {
     bool want_write_ = false;
     bool read_waits_for_output_ = false;   // SSL_read said WANT_WRITE
     bool output_waits_for_input_ = false;  // SSL_write said WANT_READ
+    bool framed_a_message_ = false;
+    Clock::time_point accepted_at_;
     Clock::time_point last_activity_;
     SourceLedger::Slot slot_;
     SslSession tls_;  // after fd_: freed before the descriptor closes

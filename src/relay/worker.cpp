@@ -487,11 +487,21 @@ void Worker::housekeeping(Clock::time_point now) {
         watch(listener->fd(), EPOLLIN, listener);
     }
     paused_listeners_.clear();
-    auto deadline = now - tcp_idle_timeout;
+    auto idle_deadline = now - tcp_idle_timeout;
+    auto first_message_deadline = now - tcp_first_message_timeout;
     for (auto& [fd, connection] : connections_) {
+        if (connection->closed()) {
+            continue;
+        }
+        if (!connection->has_framed_a_message()) {
+            if (connection->accepted_at() < first_message_deadline) {
+                connection->close_as_slow();
+            }
+            continue;
+        }
         bool holds_allocation =
             turn_.find(FiveTuple{connection->peer(), connection->local(), false}) != nullptr;
-        if (!connection->closed() && !holds_allocation && connection->last_activity() < deadline) {
+        if (!holds_allocation && connection->last_activity() < idle_deadline) {
             bump(counters_.tcp_connections_closed_idle);
             connection->close();
         }

@@ -473,6 +473,16 @@ token-ttl = 3
         _, text, _ = self.http.call("GET", "/metrics")
         after = float(re.search(r"^turnpike_relay_allocations_total (\S+)$", text, re.M).group(1))
         self.assertEqual(after, before + 1)  # live, not only when a session ends
+        self.assertIn("turnpike_relay_tcp_closed_slow_total", metrics)
+        self.assertIn("turnpike_relay_tcp_closed_idle_total", metrics)
+        bad_before = metrics["turnpike_relay_tcp_closed_bad_input_total"]
+        with socket.create_connection(("127.0.0.1", self.turn_port), timeout=3) as junk:
+            junk.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(junk.recv(100), b"", "HTTP on the TURN port was answered")
+        _, text, _ = self.http.call("GET", "/metrics")
+        bad_after = float(re.search(r"^turnpike_relay_tcp_closed_bad_input_total (\S+)$", text,
+                                    re.M).group(1))
+        self.assertEqual(bad_after, bad_before + 1)
         for c in (client, second):
             c.close()
         a.close()

@@ -170,6 +170,53 @@ class TurnOverTls(base.TurnTest):
             for s in stalled:
                 s.close()
 
+    def test_streams_that_send_no_whole_message_in_10_s_are_closed(self):
+        """Slowloris on both stream ports: a TLS stream that never finishes
+        its handshake, and a plain TCP stream that trickles a STUN header a
+        byte every second, never completing it. Both are closed 10-11 s
+        after accept (the per-second housekeeping), counted, while a stream
+        that made one request and then went quiet stays up (the idle
+        timeout is 60 s)."""
+        before = self.counters()
+        opened = time.monotonic()
+        silent_tls = socket.create_connection(("127.0.0.1", self.tls_port), timeout=0.5)
+        silent_tls.sendall(bytes.fromhex("16030100c8010000c40303"))  # a ClientHello's start
+        trickle = socket.create_connection(self.server.address, timeout=0.5)
+        quiet = self.tls_client()
+        self.assertIsNotNone(quiet.request(BINDING, auth=False))
+        header = encode(BINDING, REQUEST)[:19]  # one byte short of a whole message
+        closed_at = {}
+        sent = 0
+        while len(closed_at) < 2 and time.monotonic() - opened < 20:
+            if "trickle" not in closed_at and sent < len(header):
+                try:
+                    trickle.sendall(header[sent:sent + 1])
+                    sent += 1
+                except OSError:
+                    pass
+            for name, s in (("tls", silent_tls), ("trickle", trickle)):
+                if name in closed_at:
+                    continue
+                try:
+                    if s.recv(4096) == b"":
+                        closed_at[name] = time.monotonic() - opened
+                except socket.timeout:
+                    pass
+                except ConnectionResetError:
+                    closed_at[name] = time.monotonic() - opened
+        silent_tls.close()
+        trickle.close()
+        self.assertEqual(set(closed_at), {"tls", "trickle"}, f"still open after 20 s: {closed_at}")
+        for name, seconds in closed_at.items():
+            self.assertGreaterEqual(seconds, 9.5, f"{name} closed early")
+            self.assertLess(seconds, 13, f"{name} closed late")
+        response = quiet.request(BINDING, auth=False)
+        self.assertIsNotNone(response, "a stream that had made a request was closed")
+        after = self.counters()
+        self.assertEqual(after["tcp_connections_closed_slow"],
+                         before["tcp_connections_closed_slow"] + 2)
+        self.assertEqual(after["tls_handshakes_failed"], before["tls_handshakes_failed"] + 1)
+
     def test_sighup_loads_a_renewed_certificate_and_keeps_live_sessions(self):
         live = self.tls_client()
         self.assertSuccess(live.allocate())
