@@ -346,13 +346,14 @@ int run(const Options& options) {
     // SIGPIPE once the client has gone; every other write passes MSG_NOSIGNAL.
     std::signal(SIGPIPE, SIG_IGN);
     Daemon daemon;
+    std::shared_ptr<const relay::TlsContext> tls;
     try {
         daemon.config = with_turn_secret(load(options.config_path), daemon.boot_secret);
         // The files a config names are part of it: a word list that will not
         // load fails the check, not the next start.
         signal::chat_filter_for(daemon.config);
         if (daemon.config.server.has_role(Role::relay)) {
-            relay::TlsContext::load(daemon.config);
+            tls = relay::TlsContext::load(daemon.config);
         }
     } catch (const ConfigError& e) {
         fmt::print(stderr, "turnpike: {}\n", e.what());
@@ -376,7 +377,7 @@ int run(const Options& options) {
             }
         }
         if (daemon.config.server.has_role(Role::relay)) {
-            daemon.relay = std::make_unique<relay::Relay>(daemon.config);
+            daemon.relay = std::make_unique<relay::Relay>(daemon.config, std::move(tls));
             daemon.relay->start();
         }
         if (daemon.config.server.has_role(Role::signal)) {

@@ -10,7 +10,7 @@
 
 namespace turnpike::relay {
 
-Relay::Relay(const Config& config)
+Relay::Relay(const Config& config, std::shared_ptr<const TlsContext> tls)
     : config_(config), shared_(std::make_unique<RelayShared>(config.auth.nonce_lifetime)) {
     // Before any worker binds: the workers' shared sockets cannot tell.
     for (const auto& address : config.relay.listen) {
@@ -23,7 +23,6 @@ Relay::Relay(const Config& config)
             check_tls_address_free(address);
         }
     }
-    auto tls = TlsContext::load(config);
     auto settings = TurnSettings::from(config);
     for (unsigned i = 0; i < config.relay.threads; ++i) {
         workers_.push_back(std::make_unique<Worker>(i, config.relay, *shared_, settings, tls));

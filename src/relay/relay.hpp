@@ -72,7 +72,9 @@ struct RelayShared;
 // address); start() runs the workers; destruction stops them.
 class Relay {
   public:
-    explicit Relay(const Config& config);
+    // `tls` is TlsContext::load(config): the caller has loaded it already,
+    // to check the files before it starts anything.
+    Relay(const Config& config, std::shared_ptr<const TlsContext> tls);
     ~Relay();
     Relay(const Relay&) = delete;
     Relay& operator=(const Relay&) = delete;
