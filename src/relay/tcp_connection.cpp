@@ -84,7 +84,19 @@ void TcpConnection::on_events(uint32_t events) {
 }
 
 void TcpConnection::read_available() {
+    // Bytes read but not yet framed. SSL_read gives one record at a time, so
+    // the records TLS has already read ahead are taken before framing: the
+    // frames they carry are relayed in one batch (one sendmmsg), not one each.
+    bool unframed = false;
     for (;;) {
+        bool buffered = tls_ && SSL_has_pending(tls_.get());
+        if (unframed && (!buffered || input_used_ == input_.size())) {
+            unframed = false;
+            process_frames();
+            if (closed_) {
+                return;
+            }
+        }
         if (input_used_ == input_.size()) {
             if (input_.size() >= max_frame) {
                 close();
@@ -93,20 +105,19 @@ void TcpConnection::read_available() {
             input_.resize(std::min(max_frame, input_.size() * 2));
         }
         long n = receive(input_.data() + input_used_, input_.size() - input_used_);
-        if (n < 0) {
-            close();
-            return;
-        }
-        if (n == 0) {
+        if (n <= 0) {
+            if (unframed) {
+                process_frames();
+            }
+            if (n < 0) {
+                close();
+            }
             return;
         }
         last_activity_ = Clock::now();
         bump(worker_.mutable_counters().bytes_in, static_cast<uint64_t>(n));
         input_used_ += static_cast<size_t>(n);
-        process_frames();
-        if (closed_) {
-            return;
-        }
+        unframed = true;
     }
 }
 

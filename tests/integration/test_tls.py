@@ -19,7 +19,7 @@ import unittest
 
 import test_turn as base
 from harness import TURNPIKE, free_port
-from turn_client import BINDING, REQUEST, XOR_MAPPED_ADDRESS, TurnClient, encode
+from turn_client import BINDING, REQUEST, XOR_MAPPED_ADDRESS, TurnClient, channel_data, encode
 
 HAVE_OPENSSL = shutil.which("openssl") is not None
 
@@ -111,6 +111,20 @@ class TurnOverTls(base.TurnTest):
             self.expect_channel(client, b"back %d" % i, 0x4001)
         counters = self.counters()
         self.assertGreaterEqual(counters["tls_connections_accepted"], 1)
+
+    def test_frames_that_span_tls_records_all_arrive_in_order(self):
+        """One write of 150 ChannelData frames: TLS cuts it into 16 KB records,
+        with frames across record boundaries, and the server reads ahead
+        whatever part of a record the socket holds. Every frame reaches the
+        peer once, in order."""
+        client = self.tls_client()
+        self.assertSuccess(client.allocate())
+        peer = self.peer()
+        self.assertSuccess(client.channel_bind(0x4002, peer.address))
+        payloads = [b"%04d" % i + os.urandom(166) for i in range(150)]
+        client.send_raw(b"".join(channel_data(0x4002, p, pad=True) for p in payloads))
+        for payload in payloads:
+            self.expect_peer(peer, payload, client.relayed)
 
     def test_the_allocation_ends_with_the_tls_connection(self):
         client = self.tls_client()
