@@ -180,15 +180,22 @@ long TcpConnection::transmit(const uint8_t* data, size_t size) {
     }
 }
 
-// The end of a TLS stream, orderly or not. One that never finished its
-// handshake is counted: a client that refused the certificate, a scanner,
-// or plain TCP sent to the TLS port.
+// The end of a TLS stream, orderly or not.
 long TcpConnection::tls_failed(int error) {
-    if (error != SSL_ERROR_ZERO_RETURN && !SSL_is_init_finished(tls_.get())) {
-        bump(worker_.mutable_counters().tls_handshakes_failed);
+    if (error != SSL_ERROR_ZERO_RETURN) {
+        count_unfinished_handshake();
     }
     ERR_clear_error();
     return -1;
+}
+
+// A TLS stream that ends before its handshake did: a client that refused the
+// certificate, a scanner, plain TCP sent to the TLS port, or a handshake
+// that stalled past the first-message timeout.
+void TcpConnection::count_unfinished_handshake() {
+    if (tls_ && !SSL_is_init_finished(tls_.get())) {
+        bump(worker_.mutable_counters().tls_handshakes_failed);
+    }
 }
 
 void TcpConnection::process_frames() {
@@ -285,9 +292,7 @@ void TcpConnection::close_as_slow() {
         return;
     }
     bump(worker_.mutable_counters().tcp_connections_closed_slow);
-    if (tls_ && !SSL_is_init_finished(tls_.get())) {
-        bump(worker_.mutable_counters().tls_handshakes_failed);
-    }
+    count_unfinished_handshake();
     close();
 }
 

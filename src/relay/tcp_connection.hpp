@@ -58,6 +58,7 @@ class TcpConnection : public EventSource {
     long receive(uint8_t* data, size_t size);
     long transmit(const uint8_t* data, size_t size);
     long tls_failed(int error);
+    void count_unfinished_handshake();
     // EPOLLOUT while output waits for the socket, or TLS needs to write in
     // the middle of a read.
     void watch_output();
