@@ -293,7 +293,8 @@ gboolean on_dump_stats(gpointer data) {
             "tcp_connections_closed_slow={} "
             "tls_connections_accepted={} tls_handshakes_failed={} "
             "udp_datagrams_out={} "
-            "udp_segmented_sends={} udp_datagrams_segmented={} coalesced_waits={}",
+            "udp_segmented_sends={} udp_datagrams_segmented={} udp_datagrams_fragmented={} "
+            "coalesced_waits={}",
             s.allocations_active, s.allocations_created, s.allocations_expired, s.auth_failures,
             s.relayed_to_peer_packets, s.relayed_to_peer_bytes, s.relayed_to_client_packets,
             s.relayed_to_client_bytes, s.stun_requests, s.binding_responses, s.error_responses,
@@ -303,7 +304,7 @@ gboolean on_dump_stats(gpointer data) {
             s.tcp_connections_closed_bad_input, s.tcp_connections_closed_idle,
             s.tcp_connections_closed_slow, s.tls_connections_accepted, s.tls_handshakes_failed,
             s.udp_datagrams_out, s.udp_segmented_sends, s.udp_datagrams_segmented,
-            s.coalesced_waits);
+            s.udp_datagrams_fragmented, s.coalesced_waits);
     }
     if (daemon.signal) {
         signal::SignalStats s = daemon.signal->stats();

@@ -164,6 +164,11 @@ void Outbox::send_run(unsigned first, unsigned count) {
             if (errno == EINTR) {
                 continue;
             }
+            if (errno == EMSGSIZE && may_fragment(group.fd)) {
+                send_alone(group);
+                ++sent;
+                continue;
+            }
             if (group.count > 1 && (errno == EIO || errno == EINVAL)) {
                 // The route refused segmentation (EIO: no checksum offload,
                 // e.g. IPsec; EINVAL: a segment above its MTU). Send the
@@ -202,13 +207,36 @@ void Outbox::send_alone(const Group& group) {
             h.msg_control = const_cast<uint8_t*>(group.control.data());
             h.msg_controllen = group.control_length;
         }
-        if (sendmsg(group.fd, &h, MSG_DONTWAIT) < 0) {
+        if (sendmsg(group.fd, &h, MSG_DONTWAIT) < 0 &&
+            !(errno == EMSGSIZE && may_fragment(group.fd) && send_fragmenting(group.fd, h))) {
             bump(counters_.dropped_send_failed);
             continue;
         }
         bump(counters_.udp_datagrams_out);
         bump(counters_.bytes_out, slots_[group.first_slot + i].iov_len);
     }
+}
+
+bool Outbox::may_fragment(int fd) const {
+    return std::find(fragmentable_.begin(), fragmentable_.end(), fd) != fragmentable_.end();
+}
+
+// Rare (a datagram above the route's MTU), so two setsockopt calls are cheap
+// enough; the socket is this worker's alone, so nothing else sends meanwhile.
+bool Outbox::send_fragmenting(int fd, const msghdr& h) {
+    int mode = IP_PMTUDISC_WANT;
+    if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode)) != 0) {
+        return false;
+    }
+    bool sent = sendmsg(fd, &h, MSG_DONTWAIT) >= 0;
+    int error = errno;
+    mode = IP_PMTUDISC_DO;
+    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode));
+    if (sent) {
+        bump(counters_.udp_datagrams_fragmented);
+    }
+    errno = error;
+    return sent;
 }
 
 void Outbox::count_sent(const Group& group) {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "relay/counters.hpp"
 #include "relay/udp_batch.hpp"
@@ -39,6 +40,12 @@ class Outbox {
     explicit Outbox(WorkerCounters& counters, bool segmentation = true)
         : counters_(counters), segmentation_(segmentation) {}
 
+    // `fd` is a client-facing IPv4 socket left in IP_PMTUDISC_DO for speed
+    // (see open_udp_socket): a datagram too large for its route is sent again
+    // with fragmentation allowed, as a socket in the default mode would have
+    // sent it. Relay sockets are not marked: their DF follows DONT-FRAGMENT.
+    void allow_fragments(int fd) { fragmentable_.push_back(fd); }
+
     bool full() const { return count_ == capacity; }
     bool segmenting() const { return segmentation_; }
 
@@ -73,6 +80,8 @@ class Outbox {
     void lay_out();
     void send_run(unsigned first, unsigned count);
     void send_alone(const Group& group);
+    bool may_fragment(int fd) const;
+    bool send_fragmenting(int fd, const msghdr& h);
     void count_sent(const Group& group);
 
     WorkerCounters& counters_;
@@ -86,6 +95,7 @@ class Outbox {
     std::array<mmsghdr, capacity> headers_{};
     unsigned count_ = 0;
     unsigned group_count_ = 0;
+    std::vector<int> fragmentable_;  // one or two per worker, set up before any send
 };
 
 }  // namespace turnpike::relay

@@ -121,6 +121,7 @@ RelayStats Relay::stats() const {
         total.dropped_send_failed += read(c.dropped_send_failed);
         total.udp_segmented_sends += read(c.udp_segmented_sends);
         total.udp_datagrams_segmented += read(c.udp_datagrams_segmented);
+        total.udp_datagrams_fragmented += read(c.udp_datagrams_fragmented);
         total.coalesced_waits += read(c.coalesced_waits);
         total.tcp_connections_accepted += read(c.tcp_connections_accepted);
         total.tcp_connections_open += read(c.tcp_connections_open);

@@ -27,6 +27,7 @@ struct RelayStats {
     uint64_t dropped_send_failed = 0;
     uint64_t udp_segmented_sends = 0;
     uint64_t udp_datagrams_segmented = 0;
+    uint64_t udp_datagrams_fragmented = 0;
     uint64_t coalesced_waits = 0;
     uint64_t tcp_connections_accepted = 0;
     uint64_t tcp_connections_open = 0;

@@ -312,6 +312,9 @@ Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& share
             continue;
         }
         auto udp = std::make_unique<UdpSocket>(*this, open_udp_socket(address), address);
+        if (address.is_v4()) {
+            outbox_.allow_fragments(udp->fd());
+        }
         watch(udp->fd(), EPOLLIN, udp.get());
         sources_.push_back(std::move(udp));
         auto tcp = std::make_unique<TcpListener>(*this, open_tcp_listener(address), false);

@@ -886,6 +886,56 @@ class UdpSegmentationOff(UdpSegmentation):
     gso = "false"
 
 
+def in_own_netns():
+    return os.environ.get("TURNPIKE_TEST_NETNS") == "lo-mtu-1500"
+
+
+@unittest.skipUnless(in_own_netns(), "runs only inside the network namespace that "
+                     "PathMtu.test_in_a_namespace_with_a_1500_byte_loopback makes")
+class PathMtuInside(TurnTest):
+    """Inside a network namespace whose loopback has a 1500-byte MTU: the
+    client-facing socket sets DF (IP_PMTUDISC_DO), and datagrams to the client
+    above the MTU must still arrive, sent again as IP fragments, as a socket
+    in the kernel's default mode would have sent them."""
+
+    def test_datagrams_above_the_mtu_reach_the_client(self):
+        client = self.allocated()
+        peer = self.peer()
+        channel = CHANNEL_MIN + 21
+        self.assertSuccess(client.channel_bind(channel, peer.address))
+        before = self.counters()
+        # 1472 bytes of payload fill a 1500-byte datagram from the peer; to
+        # the client it grows by the 4-byte ChannelData header.
+        for size in (100, 1472, 1600, 3000, 100):
+            payload = os.urandom(size)
+            peer.send(payload, client.relayed)
+            self.expect_channel(client, payload, channel)
+        # A Data indication (36 bytes of TURN around the data) the same way.
+        other = self.peer()
+        self.assertSuccess(client.create_permission(other.address))
+        payload = os.urandom(1460)
+        other.send(payload, client.relayed)
+        self.expect_data(client, payload, other.address)
+        after = self.counters()
+        self.assertEqual(after["udp_datagrams_fragmented"] - before["udp_datagrams_fragmented"],
+                         4, "1472, 1600 and 3000 bytes on the channel, 1460 as Data")
+        self.assertEqual(after["dropped_send_failed"], before["dropped_send_failed"])
+
+
+class PathMtu(unittest.TestCase):
+    def test_in_a_namespace_with_a_1500_byte_loopback(self):
+        if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ip") is None:
+            self.skipTest("needs root, unshare and ip to make a network namespace")
+        here = os.path.dirname(os.path.abspath(__file__))
+        command = ("ip link set lo mtu 1500 up && exec " + sys.executable +
+                   " -m unittest -v test_turn.PathMtuInside")
+        env = dict(os.environ, TURNPIKE_TEST_NETNS="lo-mtu-1500")
+        done = subprocess.run(["unshare", "--net", "sh", "-c", command], cwd=here, env=env,
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertRegex(done.stderr, r"test_datagrams_above_the_mtu_reach_the_client \(.*\) \.\.\. ok")
+
+
 class Coalescing(TurnTest):
     """[relay] coalesce-us: a worker that sends coalesce-min-pps datagrams a
     second or more waits coalesce-us after each wakeup, so that it reads more
