@@ -162,7 +162,8 @@ bool Allocation::send_to_peer(const SocketAddress& peer, std::span<const uint8_t
     }
     bump(counters.relayed_to_peer_packets);
     bump(counters.relayed_to_peer_bytes, payload.size());
-    outbox.add(socket_->fd(), payload.data(), payload.size(), peer.sockaddr_ptr(), peer.length());
+    outbox.add(socket_->fd(), payload.data(), payload.size(), peer.sockaddr_ptr(), peer.length(),
+               nullptr, 0, socket_->may_fragment());
     return true;
 }
 
@@ -250,7 +251,7 @@ void Allocation::deliver(uint8_t* payload, size_t length, const SocketAddress& p
     if (link_.is_udp()) {
         outbox.add(link_.udp_fd, start, total, link_.client.sockaddr_ptr(), link_.client.length(),
                    source_control_length_ ? source_control_.data() : nullptr,
-                   source_control_length_);
+                   source_control_length_, link_.client.is_v4());
     } else {
         link_.tcp->send_bytes({start, total});
     }

@@ -35,7 +35,7 @@ uint64_t destination_key(const sockaddr* name, socklen_t name_length) {
 }  // namespace
 
 void Outbox::add(int fd, const void* data, size_t size, const sockaddr* name, socklen_t name_length,
-                 const void* control, size_t control_length) {
+                 const void* control, size_t control_length, bool may_fragment) {
     if (full()) {
         flush();
     }
@@ -47,6 +47,7 @@ void Outbox::add(int fd, const void* data, size_t size, const sockaddr* name, so
     Group* group = group_for(key, fd, size, name, name_length, control, control_length);
     if (group == nullptr) {
         group = &open_group(key, fd, size, name, name_length, control, control_length);
+        group->may_fragment = may_fragment;
     } else if (size < group->segment) {
         group->closed = true;
     }
@@ -164,7 +165,7 @@ void Outbox::send_run(unsigned first, unsigned count) {
             if (errno == EINTR) {
                 continue;
             }
-            if (errno == EMSGSIZE && may_fragment(group.fd)) {
+            if (errno == EMSGSIZE && group.may_fragment) {
                 send_alone(group);
                 ++sent;
                 continue;
@@ -208,17 +209,13 @@ void Outbox::send_alone(const Group& group) {
             h.msg_controllen = group.control_length;
         }
         if (sendmsg(group.fd, &h, MSG_DONTWAIT) < 0 &&
-            !(errno == EMSGSIZE && may_fragment(group.fd) && send_fragmenting(group.fd, h))) {
+            !(errno == EMSGSIZE && group.may_fragment && send_fragmenting(group.fd, h))) {
             bump(counters_.dropped_send_failed);
             continue;
         }
         bump(counters_.udp_datagrams_out);
         bump(counters_.bytes_out, slots_[group.first_slot + i].iov_len);
     }
-}
-
-bool Outbox::may_fragment(int fd) const {
-    return std::find(fragmentable_.begin(), fragmentable_.end(), fd) != fragmentable_.end();
 }
 
 // Rare (a datagram above the route's MTU), so two setsockopt calls are cheap

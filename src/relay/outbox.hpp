@@ -4,7 +4,6 @@
 
 #include <array>
 #include <cstdint>
-#include <vector>
 
 #include "relay/counters.hpp"
 #include "relay/udp_batch.hpp"
@@ -40,18 +39,16 @@ class Outbox {
     explicit Outbox(WorkerCounters& counters, bool segmentation = true)
         : counters_(counters), segmentation_(segmentation) {}
 
-    // `fd` is a client-facing IPv4 socket left in IP_PMTUDISC_DO for speed
-    // (see open_udp_socket): a datagram too large for its route is sent again
-    // with fragmentation allowed, as a socket in the default mode would have
-    // sent it. Relay sockets are not marked: their DF follows DONT-FRAGMENT.
-    void allow_fragments(int fd) { fragmentable_.push_back(fd); }
-
     bool full() const { return count_ == capacity; }
     bool segmenting() const { return segmentation_; }
 
-    // `control` may be null.
+    // `control` may be null. `may_fragment`: `fd` is an IPv4 socket in
+    // IP_PMTUDISC_DO for speed only (sockets.hpp, set_df_for_speed), so a
+    // datagram above its route's MTU is sent again with fragmentation
+    // allowed, as a socket in the kernel's default mode would have sent it.
+    // Not for a socket whose DF the client asked for (DONT-FRAGMENT).
     void add(int fd, const void* data, size_t size, const sockaddr* name, socklen_t name_length,
-             const void* control = nullptr, size_t control_length = 0);
+             const void* control = nullptr, size_t control_length = 0, bool may_fragment = false);
     void flush();
 
   private:
@@ -69,6 +66,7 @@ class Outbox {
         unsigned count;
         unsigned first_slot;  // where its datagrams start in slots_, once laid out
         bool closed;          // nothing may join: a smaller one came last, or it is too large
+        bool may_fragment;    // the same for every datagram of one socket
         sockaddr_storage name;
         alignas(cmsghdr) std::array<uint8_t, group_control_bytes> control;
     };
@@ -80,7 +78,6 @@ class Outbox {
     void lay_out();
     void send_run(unsigned first, unsigned count);
     void send_alone(const Group& group);
-    bool may_fragment(int fd) const;
     bool send_fragmenting(int fd, const msghdr& h);
     void count_sent(const Group& group);
 
@@ -95,7 +92,6 @@ class Outbox {
     std::array<mmsghdr, capacity> headers_{};
     unsigned count_ = 0;
     unsigned group_count_ = 0;
-    std::vector<int> fragmentable_;  // one or two per worker, set up before any send
 };
 
 }  // namespace turnpike::relay

@@ -5,12 +5,14 @@
 
 #include <array>
 
+#include "relay/sockets.hpp"
 #include "relay/worker.hpp"
 
 namespace turnpike::relay {
 
 RelaySocket::RelaySocket(Worker& worker, UniqueFd fd, const SocketAddress& bound)
     : worker_(worker), fd_(std::move(fd)), bound_(bound) {
+    set_df_for_speed(fd_.get(), bound_);
     worker_.watch(fd_.get(), EPOLLIN, this);
 }
 

@@ -34,6 +34,9 @@ class RelaySocket final : public EventSource {
     // Set once DONT-FRAGMENT changed the socket's path MTU discovery: such a
     // socket is not handed to another allocation.
     bool dont_fragment = false;
+    // Whether a datagram above the path MTU is sent fragmented (sockets.hpp,
+    // set_df_for_speed): unless the client asked for DF.
+    bool may_fragment() const { return bound_.is_v4() && !dont_fragment; }
 
   private:
     void drain();

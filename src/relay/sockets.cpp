@@ -45,6 +45,14 @@ UniqueFd open_bound(const SocketAddress& address, int type) {
 
 }  // namespace
 
+void set_df_for_speed(int fd, const SocketAddress& bound) {
+    if (bound.is_v4()) {
+        // Where it fails the socket keeps the default mode: slower, as correct.
+        int mode = IP_PMTUDISC_DO;
+        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode));
+    }
+}
+
 UniqueFd open_udp_socket(const SocketAddress& address) {
     UniqueFd fd = open_bound(address, SOCK_DGRAM);
     if (address.is_unspecified()) {
@@ -56,16 +64,7 @@ UniqueFd open_udp_socket(const SocketAddress& address) {
             set_option(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, address);
         }
     }
-    if (address.is_v4()) {
-        // IP_PMTUDISC_DO: DF on every datagram, which the default mode sets
-        // too whenever the datagram fits the path, but without the kernel's
-        // shared IP ID generator (a hash and a contended atomic per send,
-        // ~4% of an allocation's server CPU); RFC 6864 lets a datagram that
-        // cannot be fragmented carry any ID. A datagram above the path MTU
-        // then fails with EMSGSIZE, and the Outbox sends it again fragmented,
-        // as the default mode would have (Outbox::allow_fragments).
-        set_option(fd.get(), IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, address);
-    }
+    set_df_for_speed(fd.get(), address);
     // Deep buffers ride out bursts while a worker is busy with a batch.
     int size = 4 << 20;
     setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));

@@ -14,6 +14,18 @@ namespace turnpike::relay {
 UniqueFd open_udp_socket(const SocketAddress& address);
 UniqueFd open_tcp_listener(const SocketAddress& address);
 
+// IPv4 only (a no-op on IPv6, which has no ID to choose per datagram):
+// IP_PMTUDISC_DO, so DF on every datagram. The default mode sets DF too
+// whenever a datagram fits the path, but then draws its IP ID from the
+// kernel's shared generator, a hash and a contended atomic per send (~12% of
+// an allocation's server CPU, measured in bench/relay alloc-1core); with DF
+// forced the ID may be anything (RFC 6864) and the kernel leaves it 0. A
+// datagram above the path MTU then fails with EMSGSIZE, and the Outbox sends
+// it again fragmented, as the default mode would have (Outbox::add,
+// may_fragment).
+// Never throws.
+void set_df_for_speed(int fd, const SocketAddress& bound);
+
 // Throws std::system_error (EADDRINUSE) naming the address and transport when
 // another process already listens on `address`. SO_REUSEPORT lets any process
 // of the same user bind a port a reuseport socket holds, so a second daemon

@@ -110,7 +110,8 @@ class Worker::UdpSocket : public EventSource {
             }
             worker_.outbox_.add(fd_.get(), out.data[replies].data(), answer,
                                 static_cast<const sockaddr*>(h.msg_name), h.msg_namelen,
-                                control ? out.control[replies].data() : nullptr, control);
+                                control ? out.control[replies].data() : nullptr, control,
+                                bound_.is_v4());
             ++replies;
         }
         worker_.outbox_.flush();
@@ -312,9 +313,6 @@ Worker::Worker(unsigned index, const RelaySettings& settings, RelayShared& share
             continue;
         }
         auto udp = std::make_unique<UdpSocket>(*this, open_udp_socket(address), address);
-        if (address.is_v4()) {
-            outbox_.allow_fragments(udp->fd());
-        }
         watch(udp->fd(), EPOLLIN, udp.get());
         sources_.push_back(std::move(udp));
         auto tcp = std::make_unique<TcpListener>(*this, open_tcp_listener(address), false);

@@ -916,10 +916,31 @@ class PathMtuInside(TurnTest):
         payload = os.urandom(1460)
         other.send(payload, client.relayed)
         self.expect_data(client, payload, other.address)
+        # And from the client to the peer, through the relayed socket.
+        for size in (1473, 3000):  # 1472 would fill 1500 bytes exactly
+            payload = os.urandom(size)
+            client.send_channel_data(channel, payload)
+            self.expect_peer(peer, payload, client.relayed)
         after = self.counters()
         self.assertEqual(after["udp_datagrams_fragmented"] - before["udp_datagrams_fragmented"],
-                         4, "1472, 1600 and 3000 bytes on the channel, 1460 as Data")
+                         6, "to the client 1472, 1600 and 3000 bytes on the channel and 1460 "
+                         "as Data; to the peer 1473 and 3000")
         self.assertEqual(after["dropped_send_failed"], before["dropped_send_failed"])
+
+    def test_dont_fragment_is_kept_above_the_mtu(self):
+        # DONT-FRAGMENT asked for DF: a datagram too large for the path is
+        # lost (RFC 8656 section 14), never fragmented.
+        client = self.allocated(dont_fragment=True)
+        peer = self.peer()
+        self.assertSuccess(client.create_permission(peer.address))
+        before = self.counters()
+        client.send_indication(peer.address, os.urandom(1473), dont_fragment=True)
+        self.assertNothing(peer)
+        client.send_indication(peer.address, b"fits", dont_fragment=True)
+        self.expect_peer(peer, b"fits", client.relayed)
+        after = self.counters()
+        self.assertEqual(after["udp_datagrams_fragmented"], before["udp_datagrams_fragmented"])
+        self.assertEqual(after["dropped_send_failed"] - before["dropped_send_failed"], 1)
 
 
 class PathMtu(unittest.TestCase):
@@ -933,7 +954,9 @@ class PathMtu(unittest.TestCase):
         done = subprocess.run(["unshare", "--net", "sh", "-c", command], cwd=here, env=env,
                               capture_output=True, text=True, timeout=120)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
-        self.assertRegex(done.stderr, r"test_datagrams_above_the_mtu_reach_the_client \(.*\) \.\.\. ok")
+        for test in ("test_datagrams_above_the_mtu_reach_the_client",
+                     "test_dont_fragment_is_kept_above_the_mtu"):
+            self.assertRegex(done.stderr, test + r" \(.*\) \.\.\. ok")
 
 
 class Coalescing(TurnTest):
