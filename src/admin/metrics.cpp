@@ -68,7 +68,7 @@ void relay_metrics(Exposition& e, const relay::RelayStats& r) {
     e.counter("relay_udp_datagrams_segmented_total", "UDP datagrams sent inside GSO sends",
               r.udp_datagrams_segmented);
     e.counter("relay_udp_datagrams_fragmented_total",
-              "Client-bound UDP datagrams above the route's MTU, sent fragmented",
+              "UDP datagrams above the route's MTU, to clients or peers, sent fragmented",
               r.udp_datagrams_fragmented);
     e.counter("relay_coalesced_waits_total",
               "Wakeups after which a busy worker waited for more datagrams ([relay] coalesce-us)",

@@ -23,7 +23,8 @@ struct alignas(64) WorkerCounters {
     // UDP GSO: sends that carried several datagrams, and the datagrams in them.
     std::atomic<uint64_t> udp_segmented_sends{0};
     std::atomic<uint64_t> udp_datagrams_segmented{0};
-    // Client-bound datagrams above the route's MTU, sent fragmented (outbox.hpp).
+    // Datagrams above the route's MTU, to clients or peers, sent fragmented
+    // (outbox.hpp, may_fragment).
     std::atomic<uint64_t> udp_datagrams_fragmented{0};
     // Wakeups after which the worker waited for more datagrams (coalescer.hpp).
     std::atomic<uint64_t> coalesced_waits{0};

@@ -17,8 +17,8 @@ UniqueFd open_tcp_listener(const SocketAddress& address);
 // IPv4 only (a no-op on IPv6, which has no ID to choose per datagram):
 // IP_PMTUDISC_DO, so DF on every datagram. The default mode sets DF too
 // whenever a datagram fits the path, but then draws its IP ID from the
-// kernel's shared generator, a hash and a contended atomic per send (~12% of
-// an allocation's server CPU, measured in bench/relay alloc-1core); with DF
+// kernel's shared generator, a hash and a contended atomic per send (3.8% of
+// the server's samples in a profile of bench/relay alloc-1core); with DF
 // forced the ID may be anything (RFC 6864) and the kernel leaves it 0. A
 // datagram above the path MTU then fails with EMSGSIZE, and the Outbox sends
 // it again fragmented, as the default mode would have (Outbox::add,

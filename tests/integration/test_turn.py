@@ -894,11 +894,12 @@ def in_own_netns():
                      "PathMtu.test_in_a_namespace_with_a_1500_byte_loopback makes")
 class PathMtuInside(TurnTest):
     """Inside a network namespace whose loopback has a 1500-byte MTU: the
-    client-facing socket sets DF (IP_PMTUDISC_DO), and datagrams to the client
-    above the MTU must still arrive, sent again as IP fragments, as a socket
-    in the kernel's default mode would have sent them."""
+    IPv4 sockets, client-facing and relayed, set DF (IP_PMTUDISC_DO), and
+    datagrams above the MTU must still arrive both ways, sent again as IP
+    fragments, as a socket in the kernel's default mode would have sent
+    them; unless the client asked DONT-FRAGMENT."""
 
-    def test_datagrams_above_the_mtu_reach_the_client(self):
+    def test_datagrams_above_the_mtu_arrive_both_ways(self):
         client = self.allocated()
         peer = self.peer()
         channel = CHANNEL_MIN + 21
@@ -954,7 +955,7 @@ class PathMtu(unittest.TestCase):
         done = subprocess.run(["unshare", "--net", "sh", "-c", command], cwd=here, env=env,
                               capture_output=True, text=True, timeout=120)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
-        for test in ("test_datagrams_above_the_mtu_reach_the_client",
+        for test in ("test_datagrams_above_the_mtu_arrive_both_ways",
                      "test_dont_fragment_is_kept_above_the_mtu"):
             self.assertRegex(done.stderr, test + r" \(.*\) \.\.\. ok")
 
