@@ -60,7 +60,20 @@ TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& p
       accepted_at_(Clock::now()),
       last_activity_(accepted_at_),
       slot_(std::move(slot)),
-      tls_(std::move(tls)) {}
+      tls_(std::move(tls)) {
+    if (tls_) {
+        SSL_set_app_data(tls_.get(), this);
+        SSL_set_info_callback(tls_.get(), &TcpConnection::on_tls_state);
+    }
+}
+
+// SSL_is_init_finished cannot tell afterwards: a stream that ends without a
+// close_notify puts the session in its error state, handshake done or not.
+void TcpConnection::on_tls_state(const SSL* tls, int where, int) {
+    if (where & SSL_CB_HANDSHAKE_DONE) {
+        static_cast<TcpConnection*>(SSL_get_app_data(tls))->handshake_finished_ = true;
+    }
+}
 
 void TcpConnection::on_events(uint32_t events) {
     if (closed_) {
@@ -193,7 +206,7 @@ long TcpConnection::tls_failed(int error) {
 // certificate, a scanner, plain TCP sent to the TLS port, or a handshake
 // that stalled past the first-message timeout.
 void TcpConnection::count_unfinished_handshake() {
-    if (tls_ && !SSL_is_init_finished(tls_.get())) {
+    if (tls_ && !handshake_finished_) {
         bump(worker_.mutable_counters().tls_handshakes_failed);
     }
 }

@@ -59,6 +59,7 @@ class TcpConnection : public EventSource {
     long transmit(const uint8_t* data, size_t size);
     long tls_failed(int error);
     void count_unfinished_handshake();
+    static void on_tls_state(const SSL* tls, int where, int result);
     // EPOLLOUT while output waits for the socket, or TLS needs to write in
     // the middle of a read.
     void watch_output();
@@ -75,6 +76,7 @@ class TcpConnection : public EventSource {
     bool read_waits_for_output_ = false;   // SSL_read said WANT_WRITE
     bool output_waits_for_input_ = false;  // SSL_write said WANT_READ
     bool framed_a_message_ = false;
+    bool handshake_finished_ = false;
     Clock::time_point accepted_at_;
     Clock::time_point last_activity_;
     SourceLedger::Slot slot_;

@@ -137,6 +137,17 @@ class TurnOverTls(base.TurnTest):
             self.assertLess(time.monotonic(), deadline, f"{relayed} outlived its connection")
             time.sleep(0.1)
 
+    def settled_counters(self):
+        """The counters once the server has closed every stream the earlier
+        tests left (their clients close in cleanups; the server sees the
+        ends a moment later)."""
+        deadline = time.monotonic() + 5
+        while (counters := self.counters())["tcp_connections_open"] != 0:
+            self.assertLess(time.monotonic(), deadline,
+                            f"{counters['tcp_connections_open']} streams still open")
+            time.sleep(0.05)
+        return counters
+
     def test_a_client_that_offers_only_other_protocols_is_refused(self):
         context = trusting(self.cert)
         context.set_alpn_protocols(["h2", "http/1.1"])
@@ -153,7 +164,7 @@ class TurnOverTls(base.TurnTest):
             self.tls_client(context)
 
     def test_plain_stun_and_garbage_on_the_tls_port_are_dropped(self):
-        failed = self.counters()["tls_handshakes_failed"]
+        failed = self.settled_counters()["tls_handshakes_failed"]
         for junk in (encode(BINDING, REQUEST), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
                      os.urandom(3000)):
             with socket.create_connection(("127.0.0.1", self.tls_port), timeout=3) as s:
@@ -170,6 +181,24 @@ class TurnOverTls(base.TurnTest):
         # The plain port and the TLS port still serve.
         self.assertSuccess(self.client(transport="udp").allocate())
         self.assertIsNotNone(self.tls_client().request(BINDING, auth=False))
+
+    def test_streams_cut_after_the_handshake_are_not_failed_handshakes(self):
+        """Clients that end the TCP stream without a close_notify (Python's
+        ssl does, and so do browsers' tabs closing) had finished their
+        handshake: they are not counted with the ones that never did."""
+        before = self.settled_counters()
+        for _ in range(10):
+            client = self.tls_client()
+            self.assertIsNotNone(client.request(BINDING, auth=False))
+            client.close()
+            # The Finished and the end of the stream can reach the server in
+            # one read. (Which certificate depends on whether the SIGHUP
+            # test ran first.)
+            self.assertIn(served_common_name(self.tls_port, self.cert),
+                          ("first.test", "renewed.test"))
+        after = self.settled_counters()
+        self.assertEqual(after["tls_connections_accepted"], before["tls_connections_accepted"] + 20)
+        self.assertEqual(after["tls_handshakes_failed"], before["tls_handshakes_failed"])
 
     def test_a_handshake_cut_half_way_leaves_the_server_serving(self):
         # A ClientHello's first bytes, then silence, then a close.
@@ -191,7 +220,7 @@ class TurnOverTls(base.TurnTest):
         after accept (the per-second housekeeping), counted, while a stream
         that made one request and then went quiet stays up (the idle
         timeout is 60 s)."""
-        before = self.counters()
+        before = self.settled_counters()
         opened = time.monotonic()
         silent_tls = socket.create_connection(("127.0.0.1", self.tls_port), timeout=0.5)
         silent_tls.sendall(bytes.fromhex("16030100c8010000c40303"))  # a ClientHello's start
