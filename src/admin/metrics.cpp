@@ -79,6 +79,10 @@ void relay_metrics(Exposition& e, const relay::RelayStats& r) {
     e.counter("relay_tcp_refused_per_ip_total",
               "TCP connections refused at once: [quotas] max-tcp-per-ip open from their source",
               r.tcp_refused_per_ip);
+    e.counter("relay_tcp_refused_rate_total",
+              "TCP connections refused at once: their source opened [quotas] "
+              "tcp-accepts-per-ip in the last second",
+              r.tcp_refused_rate);
     e.counter("relay_tcp_closed_bad_input_total",
               "TCP and TLS streams closed for bytes that are neither STUN nor ChannelData",
               r.tcp_connections_closed_bad_input);

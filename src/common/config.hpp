@@ -83,6 +83,7 @@ struct QuotaSettings {
     unsigned max_channels = 0;
     std::chrono::seconds max_lifetime{3600};
     unsigned max_tcp_per_ip = 0;  // relay TCP connections open from one IPv4 address or IPv6 /64
+    unsigned tcp_accepts_per_ip = 0;  // new ones per second from such a source (a burst of as many)
 };
 
 struct SignalSettings {

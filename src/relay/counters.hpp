@@ -36,6 +36,7 @@ struct alignas(64) WorkerCounters {
     std::atomic<uint64_t> tcp_connections_closed_slow{0};
     std::atomic<uint64_t> tcp_accept_paused{0};   // accept failed (EMFILE...): a second's pause
     std::atomic<uint64_t> tcp_refused_per_ip{0};  // [quotas] max-tcp-per-ip reached
+    std::atomic<uint64_t> tcp_refused_rate{0};    // [quotas] tcp-accepts-per-ip reached
     std::atomic<uint64_t> tls_connections_accepted{0};  // of tcp_connections_accepted
     std::atomic<uint64_t> tls_handshakes_failed{0};     // closed before the handshake ended
 

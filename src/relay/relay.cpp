@@ -130,6 +130,7 @@ RelayStats Relay::stats() const {
         total.tcp_connections_closed_bad_input += read(c.tcp_connections_closed_bad_input);
         total.tcp_connections_closed_idle += read(c.tcp_connections_closed_idle);
         total.tcp_connections_closed_slow += read(c.tcp_connections_closed_slow);
+        total.tcp_refused_rate += read(c.tcp_refused_rate);
         total.tls_connections_accepted += read(c.tls_connections_accepted);
         total.tls_handshakes_failed += read(c.tls_handshakes_failed);
         total.allocations_created += read(c.allocations_created);

@@ -36,6 +36,7 @@ struct RelayStats {
     uint64_t tcp_connections_closed_bad_input = 0;
     uint64_t tcp_connections_closed_idle = 0;
     uint64_t tcp_connections_closed_slow = 0;
+    uint64_t tcp_refused_rate = 0;
     uint64_t tls_connections_accepted = 0;
     uint64_t tls_handshakes_failed = 0;
     uint64_t allocations_created = 0;

@@ -45,11 +45,11 @@ class SourceLedger {
     std::optional<Slot> acquire(const IpAddress& source, unsigned limit);
     unsigned open_from(const IpAddress& source) const;
     static Key key_of(const IpAddress& source);
-
-  private:
     struct KeyHash {
         size_t operator()(const Key& key) const;
     };
+
+  private:
     void release(const Key& key);
 
     mutable std::mutex mutex_;

@@ -8,6 +8,7 @@
 
 #include "common/cidr.hpp"
 #include "common/credentials.hpp"
+#include "relay/accept_rate.hpp"
 #include "relay/allocation.hpp"
 #include "relay/client_link.hpp"
 #include "relay/quota.hpp"
@@ -18,7 +19,7 @@
 namespace turnpike::relay {
 
 // What all workers share: allocation counts for quotas, port reservations,
-// TCP connections per source, and the nonce key. None of it is touched per
+// TCP connections per source and their rate, and the nonce key. None of it is touched per
 // packet.
 struct RelayShared {
     explicit RelayShared(std::chrono::seconds nonce_lifetime) : nonces(nonce_lifetime) {}
@@ -26,6 +27,7 @@ struct RelayShared {
     AllocationLedger ledger;
     Reservations reservations;
     SourceLedger tcp_sources;
+    AcceptRate tcp_accepts;
 };
 
 // One worker's TURN state: its allocations by client 5-tuple and the

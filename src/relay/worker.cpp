@@ -173,10 +173,16 @@ class Worker::TcpListener : public EventSource {
             }
             UniqueFd connection(fd);
             SocketAddress source(reinterpret_cast<sockaddr*>(&peer), peer_length);
-            auto slot = worker_.turn_.shared.tcp_sources.acquire(
-                IpAddress(source), worker_.turn_.settings->quotas.max_tcp_per_ip);
+            const auto& quotas = worker_.turn_.settings->quotas;
+            if (!worker_.turn_.shared.tcp_accepts.admit(
+                    IpAddress(source), quotas.tcp_accepts_per_ip, AcceptRate::Clock::now())) {
+                refuse(connection.get(), worker_.counters_.tcp_refused_rate);
+                continue;
+            }
+            auto slot =
+                worker_.turn_.shared.tcp_sources.acquire(IpAddress(source), quotas.max_tcp_per_ip);
             if (!slot) {
-                refuse(connection.get());
+                refuse(connection.get(), worker_.counters_.tcp_refused_per_ip);
                 continue;
             }
             SslSession session;
@@ -199,13 +205,14 @@ class Worker::TcpListener : public EventSource {
     }
 
   private:
-    // Over [quotas] max-tcp-per-ip: closed with a reset, so that a flood
-    // leaves no TIME_WAIT behind on this side and the client learns at once.
-    // Not logged: the counter says it without a line per connection.
-    void refuse(int fd) {
+    // Over [quotas] max-tcp-per-ip or tcp-accepts-per-ip: closed with a
+    // reset, before any TLS, so that a flood leaves no TIME_WAIT behind on
+    // this side, costs no handshake, and the client learns at once. Not
+    // logged: the counter says it without a line per connection.
+    void refuse(int fd, std::atomic<uint64_t>& counter) {
         linger reset{1, 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
-        bump(worker_.counters_.tcp_refused_per_ip);
+        bump(counter);
     }
 
     // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), or any

@@ -228,9 +228,10 @@ class TcpOutOfDescriptors(unittest.TestCase):
 
     def test_pauses_accepting_and_recovers(self):
         port = free_port()
-        # No cap per source: the descriptors must run out first.
+        # No cap per source, on count or rate: the descriptors must run out first.
         config = relay_config(port).replace("log-level = debug", "log-level = info")
-        with Turnpike(config + "[quotas]\nmax-tcp-per-ip = 0\n", max_files=64) as server:
+        config += "[quotas]\nmax-tcp-per-ip = 0\ntcp-accepts-per-ip = 0\n"
+        with Turnpike(config, max_files=64) as server:
             waiting = []
             for _ in range(100):
                 s = socket.socket()
@@ -353,6 +354,68 @@ class TcpConnectionsPerSource(unittest.TestCase):
             self.assert_answers(s)
         self.assert_refused("127.0.0.1")
         self.assertEqual(self.refused_count(), 2)
+
+
+class TcpAcceptRatePerSource(unittest.TestCase):
+    """[quotas] tcp-accepts-per-ip: a source may open that many connections
+    at once, then that many a second; past it a new one is reset before it
+    is read (before any TLS handshake), counted in tcp_refused_rate, while
+    the source's open streams and other sources go on."""
+
+    RATE = 5
+
+    def setUp(self):
+        self.port = free_port()
+        self.server = Turnpike(relay_config(self.port) +
+                               f"[quotas]\ntcp-accepts-per-ip = {self.RATE}\n").start()
+        self.addCleanup(self.server.stop)
+
+    def answered(self, s):
+        """True if a Binding over `s` is answered, False if it is reset or closed."""
+        try:
+            s.sendall(stun_message(BINDING_REQUEST))
+            return parse_attributes(tcp_read_stun(s))[0] == BINDING_SUCCESS
+        except (ConnectionError, struct.error):
+            return False
+
+    def burst(self, source, count):
+        """Opens `count` streams from `source` as fast as it can; the ones
+        answered, and the most the rate could have let through meanwhile."""
+        started = time.monotonic()
+        streams = []
+        for _ in range(count):
+            try:
+                streams.append(tcp_connect(self, self.port, source))
+            except ConnectionResetError:
+                pass
+        earned = int((time.monotonic() - started) * self.RATE) + 1
+        kept = [s for s in streams if self.answered(s)]
+        return kept, self.RATE + earned
+
+    def counter(self, name):
+        before = len(self.server.output())
+        self.server.signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while not (found := re.findall(rf"{name}=(\d+)", self.server.output()[before:])):
+            self.assertLess(time.monotonic(), deadline, "no stats line")
+            time.sleep(0.05)
+        return int(found[-1])
+
+    def test_a_burst_past_the_rate_is_reset_and_the_budget_comes_back(self):
+        kept, most = self.burst("127.0.0.1", 20)
+        self.assertGreaterEqual(len(kept), self.RATE)
+        self.assertLessEqual(len(kept), most)
+        self.assertEqual(self.counter("tcp_refused_rate"), 20 - len(kept))
+        self.assertEqual(self.counter("tcp_refused_per_ip"), 0)
+        for s in kept:
+            self.assertTrue(self.answered(s), "a refusal took an open stream with it")
+        other, _ = self.burst("127.0.0.2", self.RATE)
+        self.assertEqual(len(other), self.RATE, "another source has a budget of its own")
+        # After a quiet second the whole budget is back.
+        time.sleep(1.1)
+        again, most = self.burst("127.0.0.1", self.RATE)
+        self.assertEqual(len(again), self.RATE)
+        self.assertIsNone(self.server.proc.poll())
 
 
 class WildcardListener(unittest.TestCase):

@@ -61,6 +61,22 @@ TEST(Config, TcpConnectionsPerIpDefaultToSixtyFourAndZeroLifts) {
     }
 }
 
+TEST(Config, TcpAcceptsPerIpDefaultToThirtyTwoAndZeroLifts) {
+    EXPECT_EQ(embedded_defaults().quotas.tcp_accepts_per_ip, 32u);
+    EXPECT_EQ(
+        parse_config("[quotas]\ntcp-accepts-per-ip = 0\n", "t.conf").quotas.tcp_accepts_per_ip, 0u);
+    for (const char* text :
+         {"[quotas]\ntcp-accepts-per-ip = 1.5\n", "[quotas]\ntcp-accepts-per-ip = 1000001\n"}) {
+        try {
+            parse_config(text, "t.conf");
+            ADD_FAILURE() << "accepted " << text;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.file(), "t.conf");
+            EXPECT_EQ(e.key(), "[quotas] tcp-accepts-per-ip");
+        }
+    }
+}
+
 TEST(Config, ListsAreTrimmedAndDeduplicatedWhereTheyAreSets) {
     Config c = parse_config(
         "[server]\nroles =  relay , relay,admin ,\n"
