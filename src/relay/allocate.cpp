@@ -119,11 +119,12 @@ SocketAddress bound_address(int fd) {
     return SocketAddress(reinterpret_cast<sockaddr*>(&bound), length);
 }
 
+// IPv4 relay sockets are in IP_PMTUDISC_DO already (set_df_for_speed); for
+// them DONT-FRAGMENT means the Outbox never sends a datagram again
+// fragmented (RelaySocket::may_fragment). An IPv6 socket's mode is set here.
 void set_dont_fragment(int fd, int family) {
-    int value = IP_PMTUDISC_DO;
-    if (family == AF_INET) {
-        setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &value, sizeof(value));
-    } else {
+    if (family == AF_INET6) {
+        int value = IPV6_PMTUDISC_DO;
         setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &value, sizeof(value));
     }
 }
