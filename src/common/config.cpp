@@ -421,7 +421,7 @@ const std::vector<KeySpec>& schema() {
         {{"quotas", "max-channels", "64"}, unsigned_setter(&QuotaSettings::max_channels, 4096)},
         {{"quotas", "max-tcp-per-ip", "64"},
          unsigned_setter(&QuotaSettings::max_tcp_per_ip, 1000000)},
-        {{"quotas", "tcp-accepts-per-ip", "32"},
+        {{"quotas", "tcp-accepts-per-ip", "64"},
          unsigned_setter(&QuotaSettings::tcp_accepts_per_ip, 1000000)},
         {{"quotas", "max-lifetime", "3600"},
          seconds_setter([](Config& c) -> std::chrono::seconds& { return c.quotas.max_lifetime; },

@@ -418,6 +418,21 @@ class TcpAcceptRatePerSource(unittest.TestCase):
         self.assertIsNone(self.server.proc.poll())
 
 
+class TcpAcceptRateDefault(unittest.TestCase):
+    """At the embedded defaults a source may open its whole max-tcp-per-ip
+    (64) at once: a client with many streams, such as turnutils_uclient -m
+    20 over TLS (40 at once), is not refused by the rate."""
+
+    def test_a_source_opens_its_whole_cap_at_once(self):
+        port = free_port()
+        with Turnpike(relay_config(port)):
+            streams = [tcp_connect(self, port, "127.0.0.3") for _ in range(64)]
+            for s in streams:
+                s.sendall(stun_message(BINDING_REQUEST))
+            for s in streams:
+                self.assertEqual(parse_attributes(tcp_read_stun(s))[0], BINDING_SUCCESS)
+
+
 class WildcardListener(unittest.TestCase):
     def test_answers_from_the_address_it_was_asked_on(self):
         port = free_port(host="0.0.0.0")

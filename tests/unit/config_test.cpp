@@ -61,8 +61,8 @@ TEST(Config, TcpConnectionsPerIpDefaultToSixtyFourAndZeroLifts) {
     }
 }
 
-TEST(Config, TcpAcceptsPerIpDefaultToThirtyTwoAndZeroLifts) {
-    EXPECT_EQ(embedded_defaults().quotas.tcp_accepts_per_ip, 32u);
+TEST(Config, TcpAcceptsPerIpDefaultToSixtyFourAndZeroLifts) {
+    EXPECT_EQ(embedded_defaults().quotas.tcp_accepts_per_ip, 64u);
     EXPECT_EQ(
         parse_config("[quotas]\ntcp-accepts-per-ip = 0\n", "t.conf").quotas.tcp_accepts_per_ip, 0u);
     for (const char* text :
