@@ -14,10 +14,11 @@ bool AcceptRate::admit(const IpAddress& source, unsigned per_second, Clock::time
     if (now - swept_ >= window) {
         sweep(now);
     }
-    auto [it, fresh] = due_.try_emplace(SourceLedger::key_of(source), now);
+    // A new source starts at `now`: one interval ahead is always within the window.
+    auto it = due_.try_emplace(SourceLedger::key_of(source), now).first;
     Clock::time_point next = std::max(it->second, now) + interval;
     if (next - now > window) {
-        return false;  // not fresh: a fresh entry's next is one interval ahead
+        return false;
     }
     it->second = next;
     return true;

@@ -173,14 +173,14 @@ class Worker::TcpListener : public EventSource {
             }
             UniqueFd connection(fd);
             SocketAddress source(reinterpret_cast<sockaddr*>(&peer), peer_length);
+            IpAddress source_ip(source);
             const auto& quotas = worker_.turn_.settings->quotas;
-            if (!worker_.turn_.shared.tcp_accepts.admit(
-                    IpAddress(source), quotas.tcp_accepts_per_ip, AcceptRate::Clock::now())) {
+            if (!worker_.turn_.shared.tcp_accepts.admit(source_ip, quotas.tcp_accepts_per_ip,
+                                                        worker_.now())) {
                 refuse(connection.get(), worker_.counters_.tcp_refused_rate);
                 continue;
             }
-            auto slot =
-                worker_.turn_.shared.tcp_sources.acquire(IpAddress(source), quotas.max_tcp_per_ip);
+            auto slot = worker_.turn_.shared.tcp_sources.acquire(source_ip, quotas.max_tcp_per_ip);
             if (!slot) {
                 refuse(connection.get(), worker_.counters_.tcp_refused_per_ip);
                 continue;

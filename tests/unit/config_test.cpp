@@ -11,6 +11,19 @@
 namespace turnpike {
 namespace {
 
+// Each of `texts` is refused with an error that names t.conf and `key`.
+void expect_refused_naming(std::initializer_list<const char*> texts, std::string_view key) {
+    for (const char* text : texts) {
+        try {
+            parse_config(text, "t.conf");
+            ADD_FAILURE() << "accepted " << text;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.file(), "t.conf");
+            EXPECT_EQ(e.key(), key) << text;
+        }
+    }
+}
+
 TEST(Config, EmbeddedDefaults) {
     Config c = embedded_defaults();
     EXPECT_EQ(c.source, "<embedded defaults>");
@@ -49,32 +62,18 @@ TEST(Config, TcpConnectionsPerIpDefaultToSixtyFourAndZeroLifts) {
     EXPECT_EQ(embedded_defaults().quotas.max_tcp_per_ip, 64u);
     EXPECT_EQ(parse_config("[quotas]\nmax-tcp-per-ip = 0\n", "t.conf").quotas.max_tcp_per_ip, 0u);
     EXPECT_EQ(parse_config("[quotas]\nmax-tcp-per-ip = 5\n", "t.conf").quotas.max_tcp_per_ip, 5u);
-    for (const char* text : {"[quotas]\nmax-tcp-per-ip = -1\n", "[quotas]\nmax-tcp-per-ip = many\n",
-                             "[quotas]\nmax-tcp-per-ip = 1000001\n"}) {
-        try {
-            parse_config(text, "t.conf");
-            ADD_FAILURE() << "accepted " << text;
-        } catch (const ConfigError& e) {
-            EXPECT_EQ(e.file(), "t.conf");
-            EXPECT_EQ(e.key(), "[quotas] max-tcp-per-ip");
-        }
-    }
+    expect_refused_naming({"[quotas]\nmax-tcp-per-ip = -1\n", "[quotas]\nmax-tcp-per-ip = many\n",
+                           "[quotas]\nmax-tcp-per-ip = 1000001\n"},
+                          "[quotas] max-tcp-per-ip");
 }
 
 TEST(Config, TcpAcceptsPerIpDefaultToSixtyFourAndZeroLifts) {
     EXPECT_EQ(embedded_defaults().quotas.tcp_accepts_per_ip, 64u);
     EXPECT_EQ(
         parse_config("[quotas]\ntcp-accepts-per-ip = 0\n", "t.conf").quotas.tcp_accepts_per_ip, 0u);
-    for (const char* text :
-         {"[quotas]\ntcp-accepts-per-ip = 1.5\n", "[quotas]\ntcp-accepts-per-ip = 1000001\n"}) {
-        try {
-            parse_config(text, "t.conf");
-            ADD_FAILURE() << "accepted " << text;
-        } catch (const ConfigError& e) {
-            EXPECT_EQ(e.file(), "t.conf");
-            EXPECT_EQ(e.key(), "[quotas] tcp-accepts-per-ip");
-        }
-    }
+    expect_refused_naming(
+        {"[quotas]\ntcp-accepts-per-ip = 1.5\n", "[quotas]\ntcp-accepts-per-ip = 1000001\n"},
+        "[quotas] tcp-accepts-per-ip");
 }
 
 TEST(Config, ListsAreTrimmedAndDeduplicatedWhereTheyAreSets) {
