@@ -28,7 +28,7 @@
 //               its end), so a runner can read the server's memory; then every
 //               allocation is deleted with Refresh LIFETIME 0.
 //
-// With --server-pid, the server's CPU time (utime+stime from /proc/PID/stat)
+// With --server-pid, the server's CPU time (its process CPU-time clock)
 // over the measured phase is in the result, and per relayed packet or per
 // allocation. Control requests are retransmitted as RFC 8489 says (RTO doubling
 // from --rto-ms) and carry FINGERPRINT, as browsers' requests do.
@@ -166,31 +166,16 @@ double process_cpu_seconds() {
     return seconds(self.ru_utime) + seconds(self.ru_stime);
 }
 
-// utime + stime of another process (all its threads), in seconds.
+// CPU time of another process (all its threads, user and system), in seconds.
+// Its CPU-time clock counts nanoseconds; /proc/PID/stat's utime and stime
+// count clock ticks (10 ms), too coarse for a run of a few seconds.
 std::optional<double> server_cpu_seconds(int pid) {
-    if (pid <= 0) {
+    clockid_t clock{};
+    timespec t{};
+    if (pid <= 0 || clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &t) != 0) {
         return std::nullopt;
     }
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string text;
-    std::getline(in, text);
-    auto paren = text.rfind(')');
-    if (paren == std::string::npos) {
-        return std::nullopt;
-    }
-    std::istringstream fields(text.substr(paren + 1));
-    std::string field;
-    unsigned long long utime = 0;
-    unsigned long long stime = 0;
-    // After "pid (comm)", fields 3.. follow; utime and stime are fields 14 and 15.
-    for (int n = 3; n <= 15 && fields >> field; ++n) {
-        if (n == 14) {
-            utime = std::stoull(field);
-        } else if (n == 15) {
-            stime = std::stoull(field);
-        }
-    }
-    return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+    return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
 }
 
 // VmRSS of another process, in KiB.
