@@ -87,11 +87,14 @@ void relay_metrics(Exposition& e, const relay::RelayStats& r) {
               "TCP and TLS streams closed for bytes that are neither STUN nor ChannelData",
               r.tcp_connections_closed_bad_input);
     e.counter("relay_tcp_closed_idle_total",
-              "TCP and TLS streams without an allocation closed after 60 s without input",
+              fmt::format("TCP and TLS streams without an allocation closed after {} s without "
+                          "input",
+                          relay::tcp_idle_timeout.count()),
               r.tcp_connections_closed_idle);
     e.counter("relay_tcp_closed_slow_total",
-              "TCP and TLS streams closed for sending no whole message (TLS handshake included) "
-              "in their first 10 s",
+              fmt::format("TCP and TLS streams closed for sending no whole message (TLS "
+                          "handshake included) in their first {} s",
+                          relay::tcp_first_message_timeout.count()),
               r.tcp_connections_closed_slow);
     e.counter("relay_tls_connections_accepted_total",
               "TURN over TLS connections accepted (also counted in the TCP total)",

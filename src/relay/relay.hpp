@@ -12,6 +12,14 @@
 
 namespace turnpike::relay {
 
+// A TCP or TLS stream without an allocation is closed after this long
+// without input.
+inline constexpr std::chrono::seconds tcp_idle_timeout{60};
+// A real client sends its first request (after the TLS handshake) at once; a
+// stream that trickles bytes to stay short of one is holding a descriptor
+// and a TLS session, and the idle timeout would never fire.
+inline constexpr std::chrono::seconds tcp_first_message_timeout{10};
+
 // Totals over all workers, read without stopping them.
 struct RelayStats {
     uint64_t udp_datagrams_in = 0;

@@ -33,12 +33,6 @@ class TcpConnection;
 // through its mailbox.
 class Worker {
   public:
-    static constexpr std::chrono::seconds tcp_idle_timeout{60};
-    // A real client sends its first request (after the TLS handshake) at
-    // once; a stream that trickles bytes to stay short of one is holding a
-    // descriptor and a TLS session, and the idle timeout would never fire.
-    static constexpr std::chrono::seconds tcp_first_message_timeout{10};
-
     // `tls`: the context of [relay] tls-listen, nullptr when it is empty.
     Worker(unsigned index, const RelaySettings& settings, RelayShared& shared,
            std::shared_ptr<const TurnSettings> turn_settings,

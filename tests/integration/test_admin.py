@@ -475,6 +475,9 @@ token-ttl = 3
         self.assertEqual(after, before + 1)  # live, not only when a session ends
         self.assertIn("turnpike_relay_tcp_closed_slow_total", metrics)
         self.assertIn("turnpike_relay_tcp_closed_idle_total", metrics)
+        # The help texts name the timeouts the relay applies (test_tls measures them).
+        self.assertRegex(text, r"(?m)^# HELP turnpike_relay_tcp_closed_idle_total .* after 60 s ")
+        self.assertRegex(text, r"(?m)^# HELP turnpike_relay_tcp_closed_slow_total .* first 10 s$")
         bad_before = metrics["turnpike_relay_tcp_closed_bad_input_total"]
         with socket.create_connection(("127.0.0.1", self.turn_port), timeout=3) as junk:
             junk.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
