@@ -250,7 +250,7 @@ void TcpConnection::write(const uint8_t* data, size_t size) {
     if (closed_) {
         return;
     }
-    if (output_.empty()) {
+    if (output_.empty() && !corked_) {
         long n = transmit(data, size);
         if (n < 0) {
             close();
@@ -269,7 +269,16 @@ void TcpConnection::write(const uint8_t* data, size_t size) {
     }
     // TLS retries a write with the same bytes at the front: they are these.
     output_.insert(output_.end(), data, data + size);
-    watch_output();
+    if (!corked_) {
+        watch_output();
+    }
+}
+
+void TcpConnection::uncork() {
+    corked_ = false;
+    if (!closed_ && !output_.empty()) {
+        flush();
+    }
 }
 
 void TcpConnection::flush() {

@@ -43,6 +43,11 @@ class TcpConnection : public EventSource {
     bool is_tls() const { return tls_ != nullptr; }
     // Queues bytes for the client (a relayed ChannelData or Data indication).
     void send_bytes(std::span<const uint8_t> bytes) { write(bytes.data(), bytes.size()); }
+    // Between cork() and uncork(), send_bytes only queues: the datagrams one
+    // wakeup relays to this client then leave in one system call instead of
+    // one each. (Allocation corks plain TCP only; see receive_batch.)
+    void cork() { corked_ = true; }
+    void uncork();
     // Idempotent; the worker deletes the connection after its event batch.
     void close();
     // Closes a stream that sent no whole message in time, and counts it.
@@ -72,6 +77,7 @@ class TcpConnection : public EventSource {
     size_t input_used_ = 0;
     std::vector<uint8_t> output_;
     bool closed_ = false;
+    bool corked_ = false;
     bool want_write_ = false;
     bool read_waits_for_output_ = false;   // SSL_read said WANT_WRITE
     bool output_waits_for_input_ = false;  // SSL_write said WANT_READ

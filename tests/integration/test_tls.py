@@ -126,6 +126,22 @@ class TurnOverTls(base.TurnTest):
         for payload in payloads:
             self.expect_peer(peer, payload, client.relayed)
 
+    def test_each_relayed_datagram_is_a_tls_record_of_its_own(self):
+        """Over TLS the relay writes every datagram for the client as a record
+        of its own, even when a burst arrives at once: turnutils_uclient
+        takes each record for one message and loses any that share one. An
+        SSL read returns at most one record."""
+        client = self.tls_client()
+        self.assertSuccess(client.allocate())
+        peer = self.peer()
+        self.assertSuccess(client.channel_bind(0x4003, peer.address))
+        payloads = [b"%04d" % i + os.urandom(60) for i in range(200)]
+        for payload in payloads:
+            peer.send(payload, client.relayed)
+        client.sock.settimeout(2.0)
+        for payload in payloads:
+            self.assertEqual(client.sock.recv(65536), channel_data(0x4003, payload, pad=True))
+
     def test_the_allocation_ends_with_the_tls_connection(self):
         client = self.tls_client()
         self.assertSuccess(client.allocate())

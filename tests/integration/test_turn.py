@@ -584,6 +584,24 @@ class Allocations(TurnTest):
         self.assertEqual(client.mapped, client.local)
         self.assertEqual(client.relayed[0], "127.0.0.1")
 
+    def test_a_burst_from_peers_reaches_a_tcp_client_whole_and_in_order(self):
+        """The datagrams one wakeup reads for a TCP client leave in one write;
+        every frame in it keeps its framing and padding, channel or Data
+        indication alike."""
+        client = self.client(transport="tcp")
+        self.assertSuccess(client.allocate())
+        bound, unbound = self.peer(), self.peer()
+        self.assertSuccess(client.create_permission(unbound.address))
+        self.assertSuccess(client.channel_bind(CHANNEL_MIN, bound.address))
+        payloads = [b"%04d" % i + os.urandom(i % 7) for i in range(300)]
+        for i, payload in enumerate(payloads):
+            (bound if i % 3 else unbound).send(payload, client.relayed)
+        for i, payload in enumerate(payloads):
+            if i % 3:
+                self.expect_channel(client, payload, CHANNEL_MIN)
+            else:
+                self.expect_data(client, payload, unbound.address)
+
 
 class PortRange(TurnTest):
     """Two relay ports: a reservation holds the second one."""
