@@ -186,13 +186,7 @@ void Allocation::receive_batch(bool& more) {
     }
     WorkerCounters& counters = worker_.mutable_counters();
     Clock::time_point now = worker_.now();
-    // Over plain TCP the datagrams of this batch leave in one write. Over TLS
-    // each still goes in a record of its own: turnutils_uclient reads a TLS
-    // stream one record per message, with no framing, and loses every
-    // message that shares a record (as it does against coturn, which
-    // coalesces its writes).
-    bool cork = link_.tcp != nullptr && !link_.tcp->is_tls();
-    if (cork) {
+    if (link_.tcp != nullptr) {
         link_.tcp->cork();
     }
     for (int i = 0; i < received; ++i) {
@@ -214,7 +208,7 @@ void Allocation::receive_batch(bool& more) {
         }
         deliver(in.data[i].data() + headroom, length, peer, outbox);
     }
-    if (cork) {
+    if (link_.tcp != nullptr) {
         link_.tcp->uncork();
     }
     outbox.flush();

@@ -43,10 +43,13 @@ class TcpConnection : public EventSource {
     bool is_tls() const { return tls_ != nullptr; }
     // Queues bytes for the client (a relayed ChannelData or Data indication).
     void send_bytes(std::span<const uint8_t> bytes) { write(bytes.data(), bytes.size()); }
-    // Between cork() and uncork(), send_bytes only queues: the datagrams one
-    // wakeup relays to this client then leave in one system call instead of
-    // one each. (Allocation corks plain TCP only; see receive_batch.)
-    void cork() { corked_ = true; }
+    // Between cork() and uncork(), send_bytes on plain TCP only queues: the
+    // datagrams one wakeup relays to this client then leave in one system
+    // call instead of one each. TLS is not corked, so each datagram still
+    // goes in a record of its own: turnutils_uclient reads a TLS stream one
+    // record per message, with no framing, and loses every message that
+    // shares a record (as it does against coturn, which coalesces writes).
+    void cork() { corked_ = !is_tls(); }
     void uncork();
     // Idempotent; the worker deletes the connection after its event batch.
     void close();
