@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
@@ -74,6 +75,10 @@ UniqueFd open_udp_socket(const SocketAddress& address) {
 
 UniqueFd open_tcp_listener(const SocketAddress& address) {
     UniqueFd fd = open_bound(address, SOCK_STREAM);
+    // No Nagle: relayed media must not wait for the client's (delayed) ACK
+    // of the last segment. A connection already sends each batch of relayed
+    // datagrams in one write (TcpConnection::cork). Accepted streams inherit it.
+    set_option(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1, address);
     if (listen(fd.get(), 1024) != 0) {
         fail("listen on", address);
     }

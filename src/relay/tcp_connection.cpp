@@ -64,6 +64,7 @@ TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& p
     if (tls_) {
         SSL_set_app_data(tls_.get(), this);
         SSL_set_info_callback(tls_.get(), &TcpConnection::on_tls_state);
+        attach_record_sink(tls_.get(), &records_);
     }
 }
 
@@ -83,16 +84,11 @@ void TcpConnection::on_events(uint32_t events) {
         close();
         return;
     }
-    bool readable = events & (EPOLLIN | EPOLLRDHUP);
     if (events & EPOLLOUT) {
-        readable = readable || std::exchange(read_waits_for_output_, false);
         flush();
     }
-    if (!closed_ && readable) {
+    if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP))) {
         read_available();
-    }
-    if (!closed_ && readable && std::exchange(output_waits_for_input_, false)) {
-        flush();
     }
 }
 
@@ -138,19 +134,18 @@ long TcpConnection::receive(uint8_t* data, size_t size) {
     if (tls_) {
         ERR_clear_error();
         int n = SSL_read(tls_.get(), data, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+        int error = n > 0 ? SSL_ERROR_NONE : SSL_get_error(tls_.get(), n);
+        // What a read wrote: handshake flights, session tickets, key updates.
+        if (!output_.empty() && !corked_) {
+            flush();
+        }
+        if (closed_) {
+            return -1;
+        }
         if (n > 0) {
             return n;
         }
-        int error = SSL_get_error(tls_.get(), n);
-        if (error == SSL_ERROR_WANT_READ) {
-            return 0;
-        }
-        if (error == SSL_ERROR_WANT_WRITE) {  // a handshake message the socket would not take
-            read_waits_for_output_ = true;
-            watch_output();
-            return 0;
-        }
-        return tls_failed(error);
+        return error == SSL_ERROR_WANT_READ ? 0 : tls_failed(error);
     }
     for (;;) {
         ssize_t n = ::recv(fd_.get(), data, size, 0);
@@ -164,23 +159,7 @@ long TcpConnection::receive(uint8_t* data, size_t size) {
     }
 }
 
-long TcpConnection::transmit(const uint8_t* data, size_t size) {
-    if (tls_) {
-        ERR_clear_error();
-        int n = SSL_write(tls_.get(), data, static_cast<int>(std::min<size_t>(size, INT_MAX)));
-        if (n > 0) {
-            return n;
-        }
-        int error = SSL_get_error(tls_.get(), n);
-        if (error == SSL_ERROR_WANT_WRITE) {
-            return 0;
-        }
-        if (error == SSL_ERROR_WANT_READ) {  // a key update in progress: wait for input
-            output_waits_for_input_ = true;
-            return 0;
-        }
-        return tls_failed(error);
-    }
+long TcpConnection::send_raw(const uint8_t* data, size_t size) {
     for (;;) {
         ssize_t n = ::send(fd_.get(), data, size, MSG_NOSIGNAL);
         if (n >= 0) {
@@ -250,27 +229,35 @@ void TcpConnection::write(const uint8_t* data, size_t size) {
     if (closed_) {
         return;
     }
-    if (output_.empty() && !corked_) {
-        long n = transmit(data, size);
-        if (n < 0) {
-            close();
-            return;
-        }
-        bump(worker_.mutable_counters().bytes_out, static_cast<uint64_t>(n));
-        data += n;
-        size -= static_cast<size_t>(n);
-        if (size == 0) {
-            return;
-        }
+    if (tls_) {
+        encrypt(data, size);
+    } else {
+        queue(data, size);
     }
+    if (!closed_ && !corked_) {
+        flush();
+    }
+}
+
+void TcpConnection::queue(const uint8_t* data, size_t size) {
     if (output_.size() + size > max_pending_output) {
         close();  // a client that does not read its answers
         return;
     }
-    // TLS retries a write with the same bytes at the front: they are these.
     output_.insert(output_.end(), data, data + size);
-    if (!corked_) {
-        watch_output();
+}
+
+// One SSL_write, so one record (the largest write is a 64 KB ChannelData,
+// four records at most), appended to output_ by the record sink. It fails
+// only when that would pass max_pending_output, or on a TLS error; never
+// for want of input, since nothing is written to a client before its
+// handshake is done.
+void TcpConnection::encrypt(const uint8_t* data, size_t size) {
+    ERR_clear_error();
+    int n = SSL_write(tls_.get(), data, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+    if (n <= 0) {
+        tls_failed(SSL_get_error(tls_.get(), n));
+        close();
     }
 }
 
@@ -282,8 +269,9 @@ void TcpConnection::uncork() {
 }
 
 void TcpConnection::flush() {
-    while (!output_.empty()) {
-        long n = transmit(output_.data(), output_.size());
+    size_t sent = 0;
+    while (sent < output_.size()) {
+        long n = send_raw(output_.data() + sent, output_.size() - sent);
         if (n < 0) {
             close();
             return;
@@ -291,9 +279,10 @@ void TcpConnection::flush() {
         if (n == 0) {
             break;
         }
-        bump(worker_.mutable_counters().bytes_out, static_cast<uint64_t>(n));
-        output_.erase(output_.begin(), output_.begin() + n);
+        sent += static_cast<size_t>(n);
     }
+    bump(worker_.mutable_counters().bytes_out, sent);
+    output_.erase(output_.begin(), output_.begin() + static_cast<long>(sent));
     watch_output();
 }
 
@@ -301,7 +290,7 @@ void TcpConnection::watch_output() {
     if (closed_) {
         return;
     }
-    bool want = (!output_.empty() && !output_waits_for_input_) || read_waits_for_output_;
+    bool want = !output_.empty();
     if (want != want_write_) {
         want_write_ = want;
         worker_.rewatch(fd_.get(), want ? EPOLLIN | EPOLLRDHUP | EPOLLOUT : EPOLLIN | EPOLLRDHUP,

@@ -10,6 +10,7 @@
 #include "relay/event_source.hpp"
 #include "relay/source_ledger.hpp"
 #include "relay/tls_context.hpp"
+#include "relay/tls_records.hpp"
 
 namespace turnpike::relay {
 
@@ -43,13 +44,13 @@ class TcpConnection : public EventSource {
     bool is_tls() const { return tls_ != nullptr; }
     // Queues bytes for the client (a relayed ChannelData or Data indication).
     void send_bytes(std::span<const uint8_t> bytes) { write(bytes.data(), bytes.size()); }
-    // Between cork() and uncork(), send_bytes on plain TCP only queues: the
-    // datagrams one wakeup relays to this client then leave in one system
-    // call instead of one each. TLS is not corked, so each datagram still
-    // goes in a record of its own: turnutils_uclient reads a TLS stream one
-    // record per message, with no framing, and loses every message that
-    // shares a record (as it does against coturn, which coalesces writes).
-    void cork() { corked_ = !is_tls(); }
+    // Between cork() and uncork(), send_bytes only queues: the datagrams one
+    // wakeup relays to this client then leave in one system call instead of
+    // one each. Over TLS each datagram still gets a record of its own:
+    // turnutils_uclient reads a TLS stream one record per message, with no
+    // framing, and loses every message that shares a record (as it does
+    // against coturn, which coalesces its writes).
+    void cork() { corked_ = true; }
     void uncork();
     // Idempotent; the worker deletes the connection after its event batch.
     void close();
@@ -59,17 +60,22 @@ class TcpConnection : public EventSource {
   private:
     void read_available();
     void process_frames();
+    // Queues bytes for the client, as TLS records on a TLS stream, and sends
+    // the queue unless corked.
     void write(const uint8_t* data, size_t size);
+    void queue(const uint8_t* data, size_t size);
+    void encrypt(const uint8_t* data, size_t size);
     void flush();
-    // The stream's bytes in and out, through TLS or not: how many moved, 0
-    // when the socket (or TLS) has to wait, -1 when the stream is over.
+    // The stream's bytes in, through TLS or not: how many, 0 when the socket
+    // (or TLS) has to wait, -1 when the stream is over.
     long receive(uint8_t* data, size_t size);
-    long transmit(const uint8_t* data, size_t size);
+    // Wire bytes out: how many the socket took, 0 when it is full, -1 when
+    // the stream is over.
+    long send_raw(const uint8_t* data, size_t size);
     long tls_failed(int error);
     void count_unfinished_handshake();
     static void on_tls_state(const SSL* tls, int where, int result);
-    // EPOLLOUT while output waits for the socket, or TLS needs to write in
-    // the middle of a read.
+    // EPOLLOUT exactly while output waits for the socket.
     void watch_output();
 
     Worker& worker_;
@@ -78,12 +84,11 @@ class TcpConnection : public EventSource {
     SocketAddress local_;
     std::vector<uint8_t> input_;
     size_t input_used_ = 0;
-    std::vector<uint8_t> output_;
+    std::vector<uint8_t> output_;  // wire bytes: TLS records on a TLS stream
+    RecordSink records_{&output_, max_pending_output};
     bool closed_ = false;
     bool corked_ = false;
     bool want_write_ = false;
-    bool read_waits_for_output_ = false;   // SSL_read said WANT_WRITE
-    bool output_waits_for_input_ = false;  // SSL_write said WANT_READ
     bool framed_a_message_ = false;
     bool handshake_finished_ = false;
     Clock::time_point accepted_at_;

@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "relay/tls_records.hpp"
+
 namespace turnpike::relay {
 
 namespace {
@@ -96,11 +98,10 @@ std::shared_ptr<const TlsContext> TlsContext::load(const Config& config) {
     }
     SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    // Partial writes and a moving buffer: a connection's pending output is a
-    // vector that grows at its end and is written from its front. Released
-    // buffers: an idle TLS client holds no 34 KB of record buffers.
-    SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    // Released buffers: an idle TLS client holds no 34 KB of record buffers.
+    // (Its records are written into the connection's output buffer, see
+    // tls_records.hpp, so SSL_write never waits and needs no retry modes.)
+    SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
     // Read ahead: without it OpenSSL reads each record with two read(2)
     // calls, its 5-byte header and then its body, and a client's stream of
     // small ChannelData records costs a syscall more each. What it reads
@@ -137,10 +138,19 @@ std::shared_ptr<const TlsContext> TlsContext::load(const Config& config) {
 
 SslSession TlsContext::accept(int fd) const {
     SslSession session(SSL_new(ctx_.get()));
-    if (!session || SSL_set_fd(session.get(), fd) != 1) {
+    if (!session) {
         ERR_clear_error();
         return nullptr;
     }
+    BIO* socket = BIO_new_socket(fd, BIO_NOCLOSE);
+    BIO* records = new_record_bio();
+    if (socket == nullptr || records == nullptr) {
+        BIO_free(socket);
+        BIO_free(records);
+        ERR_clear_error();
+        return nullptr;
+    }
+    SSL_set_bio(session.get(), socket, records);  // reads from the socket, writes records
     SSL_set_accept_state(session.get());
     return session;
 }

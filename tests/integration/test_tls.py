@@ -7,11 +7,15 @@ config errors of cert and pkey.
 Certificates are made for the run by the openssl command, for 127.0.0.1.
 Every packet goes to 127.0.0.1.
 """
+import contextlib
+import ctypes
+import errno
 import os
 import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import tempfile
 import time
@@ -22,6 +26,7 @@ from harness import TURNPIKE, free_port
 from turn_client import BINDING, REQUEST, XOR_MAPPED_ADDRESS, TurnClient, channel_data, encode
 
 HAVE_OPENSSL = shutil.which("openssl") is not None
+PIDFD_GETFD = 438  # the syscall number, x86-64 and arm64 alike
 
 
 def make_certificate(directory, name, common_name):
@@ -56,6 +61,55 @@ def served_common_name(port, cert):
     out = subprocess.run(["openssl", "x509", "-noout", "-subject"], input=pem,
                          capture_output=True, text=True, check=True).stdout
     return out.strip().split("CN = ")[-1]
+
+
+def data_segments_in(sock):
+    """tcpi_data_segs_in of a connected TCP socket (struct tcp_info, Linux)."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 160)
+    return struct.unpack_from("=I", info, 152)[0]
+
+
+@contextlib.contextmanager
+def server_side_of(test, pid, server_port, client_port):
+    """A duplicate of the server's socket for the 127.0.0.1 stream between
+    server_port and client_port, taken with pidfd_getfd(2) (it needs ptrace
+    rights over the server, which its parent has)."""
+    inode = None
+    deadline = time.monotonic() + 3
+    while inode is None and time.monotonic() < deadline:
+        with open("/proc/net/tcp") as table:
+            for line in table.read().splitlines()[1:]:
+                fields = line.split()
+                local, remote = fields[1].split(":"), fields[2].split(":")
+                if int(local[1], 16) == server_port and int(remote[1], 16) == client_port:
+                    inode = fields[9]
+        if inode is None:
+            time.sleep(0.05)
+    test.assertIsNotNone(inode, f"no server socket for 127.0.0.1:{server_port} <- {client_port}")
+    target = None
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                target = int(fd)
+        except OSError:
+            continue
+    test.assertIsNotNone(target, f"socket inode {inode} is not among the server's descriptors")
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        copy = libc.syscall(PIDFD_GETFD, pidfd, target, 0)
+        if copy < 0:
+            error = ctypes.get_errno()
+            if error in (errno.ENOSYS, errno.EPERM):
+                raise unittest.SkipTest(f"pidfd_getfd: {os.strerror(error)}")
+            test.fail(f"pidfd_getfd: {os.strerror(error)}")
+    finally:
+        os.close(pidfd)
+    s = socket.socket(fileno=copy)
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 @unittest.skipUnless(HAVE_OPENSSL, "the openssl command is not installed")
@@ -141,6 +195,68 @@ class TurnOverTls(base.TurnTest):
         client.sock.settimeout(2.0)
         for payload in payloads:
             self.assertEqual(client.sock.recv(65536), channel_data(0x4003, payload, pad=True))
+
+    def test_a_burst_of_relayed_datagrams_leaves_in_one_write(self):
+        """The datagrams one wakeup reads for a TLS client go out in one
+        send(2), each in a record of its own. The server is stopped while the
+        peer sends, so that one recvmmsg takes the whole burst; the client's
+        TCP_INFO then counts the data segments that carried it (one per send,
+        TCP_NODELAY being on), where a write per datagram would be 40."""
+        client = self.tls_client()
+        self.assertSuccess(client.allocate())
+        peer = self.peer()
+        self.assertSuccess(client.channel_bind(0x4004, peer.address))
+        peer.send(b"warm-up", client.relayed)
+        self.expect_channel(client, b"warm-up", 0x4004)
+        before = data_segments_in(client.sock)
+        payloads = [b"%04d" % i + os.urandom(80) for i in range(40)]
+        self.server.process.signal(signal.SIGSTOP)
+        try:
+            for payload in payloads:
+                peer.send(payload, client.relayed)
+            time.sleep(0.1)  # every datagram in the relay socket's queue
+        finally:
+            self.server.process.signal(signal.SIGCONT)
+        client.sock.settimeout(3.0)
+        for payload in payloads:
+            self.assertEqual(client.sock.recv(65536), channel_data(0x4004, payload, pad=True))
+        self.assertLessEqual(data_segments_in(client.sock) - before, 2)
+
+    def test_a_client_that_stops_reading_is_closed_not_buffered(self):
+        """Records wait in the connection's output buffer while the client's
+        socket is full, up to 256 KB; past that the server closes the stream
+        instead of holding more for a client that does not read, and
+        everyone else is still served."""
+        self.settled_counters()  # no stream of an earlier test left to close meanwhile
+        quiet = self.tls_client()
+        self.assertSuccess(quiet.allocate())
+        peer = self.peer()
+        self.assertSuccess(quiet.channel_bind(0x4005, peer.address))
+        open_before = self.counters()["tcp_connections_open"]
+        self.assertEqual(open_before, 1)
+        chunk = os.urandom(1000)
+        closed = False
+        deadline = time.monotonic() + 20
+        while not closed and time.monotonic() < deadline:
+            for _ in range(500):  # 0.5 MB at a time, then a pause for the relay
+                peer.send(chunk, quiet.relayed)
+            time.sleep(0.02)
+            closed = self.counters()["tcp_connections_open"] < open_before
+        self.assertTrue(closed, "the stream of a client that reads nothing stayed open")
+        self.served()
+
+    def test_streams_are_accepted_with_nagle_off(self):
+        """Relayed media must not wait for the client's delayed ACK of the
+        previous segment: both the TLS and the plain TCP listener hand out
+        streams with TCP_NODELAY set. Read from the server's own socket, a
+        copy taken with pidfd_getfd(2)."""
+        tls = self.tls_client()
+        tcp = socket.create_connection(self.server.address, timeout=3)
+        self.addCleanup(tcp.close)
+        for client, port in ((tls.sock, self.tls_port), (tcp, self.server.address[1])):
+            with server_side_of(self, self.server.process.proc.pid, port, client.getsockname()[1]) as s:
+                self.assertEqual(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), 1,
+                                 f"Nagle on for streams accepted on port {port}")
 
     def test_the_allocation_ends_with_the_tls_connection(self):
         client = self.tls_client()
