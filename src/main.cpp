@@ -288,7 +288,8 @@ gboolean on_dump_stats(gpointer data) {
             "binding_responses={} error_responses={} dropped_not_stun={} dropped_malformed={} "
             "dropped_oversized={} dropped_no_allocation={} dropped_no_permission={} "
             "dropped_rate_limited={} dropped_send_failed={} peer_denied={} "
-            "tcp_connections_open={} tcp_accept_paused={} tcp_refused_per_ip={} "
+            "tcp_connections_open={} tcp_buffer_bytes={} tcp_accept_paused={} "
+            "tcp_refused_per_ip={} "
             "tcp_refused_rate={} "
             "tcp_connections_closed_bad_input={} tcp_connections_closed_idle={} "
             "tcp_connections_closed_slow={} "
@@ -301,8 +302,8 @@ gboolean on_dump_stats(gpointer data) {
             s.relayed_to_client_bytes, s.stun_requests, s.binding_responses, s.error_responses,
             s.dropped_not_stun, s.dropped_malformed, s.dropped_oversized, s.dropped_no_allocation,
             s.dropped_no_permission, s.dropped_rate_limited, s.dropped_send_failed, s.peer_denied,
-            s.tcp_connections_open, s.tcp_accept_paused, s.tcp_refused_per_ip, s.tcp_refused_rate,
-            s.tcp_connections_closed_bad_input, s.tcp_connections_closed_idle,
+            s.tcp_connections_open, s.tcp_buffer_bytes, s.tcp_accept_paused, s.tcp_refused_per_ip,
+            s.tcp_refused_rate, s.tcp_connections_closed_bad_input, s.tcp_connections_closed_idle,
             s.tcp_connections_closed_slow, s.tls_connections_accepted, s.tls_handshakes_failed,
             s.udp_datagrams_out, s.udp_segmented_sends, s.udp_datagrams_segmented,
             s.udp_datagrams_fragmented, s.coalesced_waits);

@@ -73,6 +73,10 @@ void relay_metrics(Exposition& e, const relay::RelayStats& r) {
     e.counter("relay_coalesced_waits_total",
               "Wakeups after which a busy worker waited for more datagrams ([relay] coalesce-us)",
               r.coalesced_waits);
+    e.gauge("relay_tcp_connections_open", "TCP and TLS streams open", r.tcp_connections_open);
+    e.gauge("relay_tcp_buffer_bytes",
+            "Bytes the TCP and TLS streams' input and output buffers hold (updated each second)",
+            r.tcp_buffer_bytes);
     e.counter("relay_tcp_accept_paused_total",
               "Times a TCP listener stopped accepting for a second (out of descriptors)",
               r.tcp_accept_paused);

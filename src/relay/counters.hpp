@@ -30,6 +30,8 @@ struct alignas(64) WorkerCounters {
     std::atomic<uint64_t> coalesced_waits{0};
     std::atomic<uint64_t> tcp_connections_accepted{0};
     std::atomic<uint64_t> tcp_connections_open{0};
+    // Bytes the streams' input and output buffers hold, as of the last tick.
+    std::atomic<uint64_t> tcp_buffer_bytes{0};
     std::atomic<uint64_t> tcp_connections_closed_bad_input{0};
     std::atomic<uint64_t> tcp_connections_closed_idle{0};
     // No whole message (TLS handshake included) within the first-message timeout.

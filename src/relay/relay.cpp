@@ -125,6 +125,7 @@ RelayStats Relay::stats() const {
         total.coalesced_waits += read(c.coalesced_waits);
         total.tcp_connections_accepted += read(c.tcp_connections_accepted);
         total.tcp_connections_open += read(c.tcp_connections_open);
+        total.tcp_buffer_bytes += read(c.tcp_buffer_bytes);
         total.tcp_accept_paused += read(c.tcp_accept_paused);
         total.tcp_refused_per_ip += read(c.tcp_refused_per_ip);
         total.tcp_connections_closed_bad_input += read(c.tcp_connections_closed_bad_input);

@@ -39,6 +39,7 @@ struct RelayStats {
     uint64_t coalesced_waits = 0;
     uint64_t tcp_connections_accepted = 0;
     uint64_t tcp_connections_open = 0;
+    uint64_t tcp_buffer_bytes = 0;
     uint64_t tcp_accept_paused = 0;
     uint64_t tcp_refused_per_ip = 0;
     uint64_t tcp_connections_closed_bad_input = 0;

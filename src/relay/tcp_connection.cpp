@@ -19,6 +19,9 @@ namespace turnpike::relay {
 namespace {
 
 constexpr size_t initial_input = 4096;
+// What an empty output buffer may keep between bursts: a few batches' worth
+// of small datagrams, so a steady stream never reallocates.
+constexpr size_t kept_output = 16 * 1024;
 
 // How many bytes the frame at the front of `data` needs, 0 while the header
 // itself is incomplete, or -1 when the bytes cannot start a frame we accept.
@@ -296,6 +299,17 @@ void TcpConnection::watch_output() {
         worker_.rewatch(fd_.get(), want ? EPOLLIN | EPOLLRDHUP | EPOLLOUT : EPOLLIN | EPOLLRDHUP,
                         this);
     }
+}
+
+size_t TcpConnection::trim_buffers() {
+    if (output_.empty() && output_.capacity() > kept_output) {
+        std::vector<uint8_t>().swap(output_);  // the record sink points at output_ itself
+    }
+    if (input_used_ == 0 && input_.size() > initial_input) {
+        input_.resize(initial_input);
+        input_.shrink_to_fit();
+    }
+    return output_.capacity() + input_.capacity();
 }
 
 void TcpConnection::close_as_slow() {

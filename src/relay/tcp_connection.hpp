@@ -56,6 +56,10 @@ class TcpConnection : public EventSource {
     void close();
     // Closes a stream that sent no whole message in time, and counts it.
     void close_as_slow();
+    // Housekeeping: buffers a burst grew go back to their first size once
+    // empty, so an idle stream keeps no 64 KB it needed once. Returns the
+    // bytes the buffers hold afterwards.
+    size_t trim_buffers();
 
   private:
     void read_available();

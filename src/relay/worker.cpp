@@ -497,10 +497,12 @@ void Worker::housekeeping(Clock::time_point now) {
     paused_listeners_.clear();
     auto idle_deadline = now - tcp_idle_timeout;
     auto first_message_deadline = now - tcp_first_message_timeout;
+    uint64_t buffer_bytes = 0;
     for (auto& [fd, connection] : connections_) {
         if (connection->closed()) {
             continue;
         }
+        buffer_bytes += connection->trim_buffers();
         if (!connection->has_framed_a_message()) {
             if (connection->accepted_at() < first_message_deadline) {
                 connection->close_as_slow();
@@ -514,6 +516,7 @@ void Worker::housekeeping(Clock::time_point now) {
             connection->close();
         }
     }
+    counters_.tcp_buffer_bytes.store(buffer_bytes, std::memory_order_relaxed);
     for (auto it = turn_.allocations.begin(); it != turn_.allocations.end();) {
         Allocation& allocation = *it->second;
         if (allocation.expires <= now) {

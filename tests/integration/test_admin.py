@@ -474,6 +474,8 @@ token-ttl = 3
         after = float(re.search(r"^turnpike_relay_allocations_total (\S+)$", text, re.M).group(1))
         self.assertEqual(after, before + 1)  # live, not only when a session ends
         self.assertIn("turnpike_relay_tcp_closed_slow_total", metrics)
+        self.assertIn("turnpike_relay_tcp_connections_open", metrics)
+        self.assertIn("turnpike_relay_tcp_buffer_bytes", metrics)
         self.assertIn("turnpike_relay_tcp_closed_idle_total", metrics)
         # The help texts name the timeouts the relay applies (test_tls measures them).
         self.assertRegex(text, r"(?m)^# HELP turnpike_relay_tcp_closed_idle_total .* after 60 s ")

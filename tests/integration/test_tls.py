@@ -245,6 +245,33 @@ class TurnOverTls(base.TurnTest):
         self.assertTrue(closed, "the stream of a client that reads nothing stayed open")
         self.served()
 
+    def test_buffers_a_burst_grew_are_given_back(self):
+        """A batch of 64 datagrams of 1,100 bytes grows the stream's output
+        buffer past 70 KB. Once it is sent, the next housekeeping tick gives
+        the buffer back: the relay's tcp_buffer_bytes, which it updates each
+        second, falls to a few KB for the one open stream."""
+        self.settled_counters()
+        client = self.tls_client()
+        self.assertSuccess(client.allocate())
+        peer = self.peer()
+        self.assertSuccess(client.channel_bind(0x4006, peer.address))
+        payloads = [os.urandom(1100) for _ in range(64)]
+        self.server.process.signal(signal.SIGSTOP)
+        try:
+            for payload in payloads:
+                peer.send(payload, client.relayed)
+            time.sleep(0.1)
+        finally:
+            self.server.process.signal(signal.SIGCONT)
+        client.sock.settimeout(3.0)
+        for payload in payloads:
+            self.assertEqual(client.sock.recv(65536), channel_data(0x4006, payload, pad=True))
+        time.sleep(2.2)  # two ticks: the first may have come before the burst was sent
+        counters = self.counters()
+        self.assertEqual(counters["tcp_connections_open"], 1)
+        self.assertLessEqual(counters["tcp_buffer_bytes"], 16 * 1024 + 4096)
+        self.assertGreater(counters["tcp_buffer_bytes"], 0)
+
     def test_streams_are_accepted_with_nagle_off(self):
         """Relayed media must not wait for the client's delayed ACK of the
         previous segment: both the TLS and the plain TCP listener hand out
