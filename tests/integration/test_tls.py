@@ -198,8 +198,8 @@ class TurnOverTls(base.TurnTest):
 
     def test_a_burst_of_relayed_datagrams_leaves_in_one_write(self):
         """The datagrams one wakeup reads for a TLS client go out in one
-        send(2), each in a record of its own. The server is stopped while the
-        peer sends, so that one recvmmsg takes the whole burst; the client's
+        send(2), each in a record of its own. The peer sends a burst (see
+        burst()), so that one recvmmsg takes it whole; the client's
         TCP_INFO then counts the data segments that carried it (one per send,
         TCP_NODELAY being on), where a write per datagram would be 40."""
         client = self.tls_client()
@@ -210,13 +210,7 @@ class TurnOverTls(base.TurnTest):
         self.expect_channel(client, b"warm-up", 0x4004)
         before = data_segments_in(client.sock)
         payloads = [b"%04d" % i + os.urandom(80) for i in range(40)]
-        self.server.process.signal(signal.SIGSTOP)
-        try:
-            for payload in payloads:
-                peer.send(payload, client.relayed)
-            time.sleep(0.1)  # every datagram in the relay socket's queue
-        finally:
-            self.server.process.signal(signal.SIGCONT)
+        self.burst(lambda payload: peer.send(payload, client.relayed), payloads)
         client.sock.settimeout(3.0)
         for payload in payloads:
             self.assertEqual(client.sock.recv(65536), channel_data(0x4004, payload, pad=True))
@@ -256,13 +250,7 @@ class TurnOverTls(base.TurnTest):
         peer = self.peer()
         self.assertSuccess(client.channel_bind(0x4006, peer.address))
         payloads = [os.urandom(1100) for _ in range(64)]
-        self.server.process.signal(signal.SIGSTOP)
-        try:
-            for payload in payloads:
-                peer.send(payload, client.relayed)
-            time.sleep(0.1)
-        finally:
-            self.server.process.signal(signal.SIGCONT)
+        self.burst(lambda payload: peer.send(payload, client.relayed), payloads)
         client.sock.settimeout(3.0)
         for payload in payloads:
             self.assertEqual(client.sock.recv(65536), channel_data(0x4006, payload, pad=True))

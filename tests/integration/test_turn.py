@@ -262,6 +262,32 @@ class TurnTest(unittest.TestCase):
         client.send_indication(peer.address, b"still here")
         self.expect_peer(peer, b"still here", client.relayed)
 
+    def stopped(self):
+        """Whether every thread of the server has stopped (state T)."""
+        tasks = f"/proc/{self.server.process.proc.pid}/task"
+        for tid in os.listdir(tasks):
+            with open(f"{tasks}/{tid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] != "T":
+                    return False
+        return True
+
+    def burst(self, send, payloads):
+        """send(payload) for each payload while the server is stopped
+        (SIGSTOP), so that it finds the whole burst queued and reads it in
+        one batch."""
+        # kill() returns before the threads stop: wait until they have, or a
+        # worker may still read the first datagrams of the burst on their own.
+        self.server.process.signal(signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while not self.stopped():
+            self.assertLess(time.monotonic(), deadline, "the server did not stop")
+            time.sleep(0.01)
+        try:
+            for payload in payloads:
+                send(payload)
+        finally:
+            self.server.process.signal(signal.SIGCONT)
+
 
 # --- authentication ------------------------------------------------------------------------------
 
@@ -851,29 +877,6 @@ class UdpSegmentation(TurnTest):
         sections = settings()
         sections["relay"]["udp-gso"] = cls.gso
         return sections
-
-    def stopped(self):
-        """Whether every thread of the server has stopped (state T)."""
-        tasks = f"/proc/{self.server.process.proc.pid}/task"
-        for tid in os.listdir(tasks):
-            with open(f"{tasks}/{tid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] != "T":
-                    return False
-        return True
-
-    def burst(self, send, payloads):
-        # kill() returns before the threads stop: wait until they have, or a
-        # worker may still read the first datagrams of the burst on their own.
-        self.server.process.signal(signal.SIGSTOP)
-        deadline = time.monotonic() + 5
-        while not self.stopped():
-            self.assertLess(time.monotonic(), deadline, "the server did not stop")
-            time.sleep(0.01)
-        try:
-            for payload in payloads:
-                send(payload)
-        finally:
-            self.server.process.signal(signal.SIGCONT)
 
     def test_bursts_arrive_whole_and_in_order_both_ways(self):
         client = self.allocated()
