@@ -67,7 +67,7 @@ TcpConnection::TcpConnection(Worker& worker, UniqueFd fd, const SocketAddress& p
     if (tls_) {
         SSL_set_app_data(tls_.get(), this);
         SSL_set_info_callback(tls_.get(), &TcpConnection::on_tls_state);
-        attach_record_sink(tls_.get(), &records_);
+        attach_record_sink(tls_.get(), &sink_);
     }
 }
 
@@ -243,15 +243,13 @@ void TcpConnection::write(const uint8_t* data, size_t size) {
 }
 
 void TcpConnection::queue(const uint8_t* data, size_t size) {
-    if (output_.size() + size > max_pending_output) {
+    if (!sink_.append(data, size)) {
         close();  // a client that does not read its answers
-        return;
     }
-    output_.insert(output_.end(), data, data + size);
 }
 
 // One SSL_write, so one record (the largest write is a 64 KB ChannelData,
-// four records at most), appended to output_ by the record sink. It fails
+// four records at most), appended to output_ through sink_. It fails
 // only when that would pass max_pending_output, or on a TLS error; never
 // for want of input, since nothing is written to a client before its
 // handshake is done.
@@ -303,7 +301,7 @@ void TcpConnection::watch_output() {
 
 size_t TcpConnection::trim_buffers() {
     if (output_.empty() && output_.capacity() > kept_output) {
-        std::vector<uint8_t>().swap(output_);  // the record sink points at output_ itself
+        std::vector<uint8_t>().swap(output_);  // sink_ points at output_ itself
     }
     if (input_used_ == 0 && input_.size() > initial_input) {
         input_.resize(initial_input);

@@ -89,7 +89,7 @@ class TcpConnection : public EventSource {
     std::vector<uint8_t> input_;
     size_t input_used_ = 0;
     std::vector<uint8_t> output_;  // wire bytes: TLS records on a TLS stream
-    RecordSink records_{&output_, max_pending_output};
+    OutputSink sink_{&output_, max_pending_output};
     bool closed_ = false;
     bool corked_ = false;
     bool want_write_ = false;

@@ -8,19 +8,10 @@ namespace {
 
 int write_records(BIO* bio, const char* data, int length) {
     BIO_clear_retry_flags(bio);  // never "try again": the buffer takes it or the stream ends
-    auto* sink = static_cast<RecordSink*>(BIO_get_data(bio));
-    if (sink == nullptr || length < 0) {
+    auto* sink = static_cast<OutputSink*>(BIO_get_data(bio));
+    if (sink == nullptr || length < 0 ||
+        !sink->append(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(length))) {
         return -1;
-    }
-    auto size = static_cast<size_t>(length);
-    if (sink->bytes->size() + size > sink->limit) {
-        return -1;
-    }
-    try {
-        const auto* bytes = reinterpret_cast<const uint8_t*>(data);
-        sink->bytes->insert(sink->bytes->end(), bytes, bytes + size);
-    } catch (const std::bad_alloc&) {
-        return -1;  // no exception may cross OpenSSL's C frames
     }
     return length;
 }
@@ -46,6 +37,18 @@ const BIO_METHOD* record_method() {
 
 }  // namespace
 
+bool OutputSink::append(const uint8_t* data, size_t size) noexcept {
+    if (bytes->size() + size > limit) {
+        return false;
+    }
+    try {
+        bytes->insert(bytes->end(), data, data + size);
+    } catch (const std::bad_alloc&) {
+        return false;  // noexcept: it is called from OpenSSL's C frames too
+    }
+    return true;
+}
+
 BIO* new_record_bio() {
     const BIO_METHOD* method = record_method();
     if (method == nullptr) {
@@ -58,7 +61,7 @@ BIO* new_record_bio() {
     return bio;
 }
 
-void attach_record_sink(SSL* tls, RecordSink* sink) {
+void attach_record_sink(SSL* tls, OutputSink* sink) {
     BIO_set_data(SSL_get_wbio(tls), sink);
 }
 
