@@ -393,7 +393,7 @@ const std::vector<KeySpec>& schema() {
              c.relay.coalesce_wait = std::chrono::microseconds(n);
              return err;
          }},
-        {{"relay", "coalesce-min-pps", "50000"},
+        {{"relay", "coalesce-min-pps", "20000"},
          [](Config& c, std::string_view v) {
              unsigned long n = 0;
              auto err = parse_unsigned(v, 1, 100000000, n);

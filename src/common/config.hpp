@@ -57,7 +57,7 @@ struct RelaySettings {
     bool allow_loopback_peers = false;
     bool udp_gso = true;
     std::chrono::microseconds coalesce_wait{100};
-    uint64_t coalesce_min_pps = 50000;
+    uint64_t coalesce_min_pps = 20000;
 };
 
 struct StaticUser {

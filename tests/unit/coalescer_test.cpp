@@ -17,10 +17,10 @@ CoalesceSettings settings(std::chrono::microseconds wait, uint64_t min_rate) {
     return {.wait = wait, .min_rate = min_rate};
 }
 
-TEST(Coalescer, DefaultsAreAHundredMicrosecondsAboveFiftyThousandDatagramsASecond) {
+TEST(Coalescer, DefaultsAreAHundredMicrosecondsAboveTwentyThousandDatagramsASecond) {
     CoalesceSettings s;
     EXPECT_EQ(s.wait, 100us);
-    EXPECT_EQ(s.min_rate, 50000u);
+    EXPECT_EQ(s.min_rate, 20000u);
 }
 
 TEST(Coalescer, WaitsOnlyOnceAPeriodHasCarriedTheRate) {

@@ -38,7 +38,7 @@ TEST(Config, EmbeddedDefaults) {
     EXPECT_EQ(c.relay.max_port, 65535);
     EXPECT_EQ(c.relay.threads, std::max(1u, std::thread::hardware_concurrency()));
     EXPECT_EQ(c.relay.coalesce_wait, std::chrono::microseconds(100));
-    EXPECT_EQ(c.relay.coalesce_min_pps, 50000u);
+    EXPECT_EQ(c.relay.coalesce_min_pps, 20000u);
 }
 
 TEST(Config, CoalescingWaitAndRateAreBounded) {
