@@ -160,8 +160,8 @@ size_t StunServer::error(const StunMessage& msg, std::span<uint8_t> out, int cod
                          const AuthOutcome* auth) {
     spdlog::debug("relay: error {} for method {:#x}", code, StunCodec::method_of(msg));
     StunWriter response = codec_.start_error(out, msg, code);
-    size_t length =
-        StunCodec::finish(response, auth != nullptr && auth->key ? &auth->key->integrity : nullptr);
+    size_t length = StunCodec::finish(
+        response, auth != nullptr && auth->key() ? &auth->key()->integrity : nullptr);
     if (length != 0) {
         bump(counters_.error_responses);
     }
@@ -183,7 +183,7 @@ size_t StunServer::challenge(const StunMessage& msg, std::span<uint8_t> out, int
 }
 
 size_t StunServer::success(StunWriter& response, const AuthOutcome& auth) {
-    return StunCodec::finish(response, auth.key ? &auth.key->integrity : nullptr);
+    return StunCodec::finish(response, auth.key() ? &auth.key()->integrity : nullptr);
 }
 
 size_t StunServer::empty_success(const StunMessage& msg, std::span<uint8_t> out,

@@ -46,13 +46,16 @@ AuthAttributes find_auth_attributes(std::span<const uint8_t> request) {
     return found;
 }
 
-// The user's key, ready for HMAC: a static user's was made when the config
-// was loaded; a REST username's is derived from the shared secret here.
-std::optional<UserKey> key_for(std::string_view username, const TurnSettings& settings,
-                               std::chrono::sys_seconds now) {
-    if (auto user = settings.users.find(username); user != settings.users.end()) {
-        return user->second;
-    }
+AuthOutcome outcome_of(AuthOutcome::Kind kind) {
+    AuthOutcome outcome;
+    outcome.kind = kind;
+    return outcome;
+}
+
+// A REST username's key, derived from the shared secret (a static user's
+// was made when the config was loaded).
+std::optional<UserKey> rest_key_for(std::string_view username, const TurnSettings& settings,
+                                    std::chrono::sys_seconds now) {
     if (!settings.rest_secret) {
         return std::nullopt;
     }
@@ -71,22 +74,29 @@ AuthOutcome authenticate(std::span<const uint8_t> request, const TurnSettings& s
     using Kind = AuthOutcome::Kind;
     AuthAttributes found = find_auth_attributes(request);
     if (!found.integrity) {
-        return AuthOutcome{Kind::challenge, {}, {}};
+        return outcome_of(Kind::challenge);
     }
     if (!found.username || !found.realm || !found.nonce) {
-        return AuthOutcome{Kind::bad_request, {}, {}};
+        return outcome_of(Kind::bad_request);
     }
     if (nonces.check(*found.nonce, now, client) != NonceStatus::valid) {
-        return AuthOutcome{Kind::stale_nonce, {}, {}};
+        return outcome_of(Kind::stale_nonce);
     }
     if (*found.realm != settings.realm) {
-        return AuthOutcome{Kind::unauthorized, {}, {}};
+        return outcome_of(Kind::unauthorized);
     }
-    auto key = key_for(*found.username, settings, now);
-    if (!key || !integrity_matches(request, key->integrity)) {
-        return AuthOutcome{Kind::unauthorized, {}, {}};
+    AuthOutcome outcome = outcome_of(Kind::ok);
+    outcome.username = *found.username;
+    if (auto user = settings.users.find(*found.username); user != settings.users.end()) {
+        outcome.configured = &user->second;
+    } else {
+        outcome.derived = rest_key_for(*found.username, settings, now);
     }
-    return {Kind::ok, *found.username, std::move(key)};
+    const UserKey* key = outcome.key();
+    if (key == nullptr || !integrity_matches(request, key->integrity)) {
+        return outcome_of(Kind::unauthorized);
+    }
+    return outcome;
 }
 
 }  // namespace turnpike::relay

@@ -23,8 +23,13 @@ struct AuthOutcome {
         bad_request,   // MESSAGE-INTEGRITY without USERNAME, REALM or NONCE: 400
     };
     Kind kind = Kind::challenge;
-    std::string_view username;   // points into the request
-    std::optional<UserKey> key;  // set when ok: answers carry MESSAGE-INTEGRITY with it
+    std::string_view username;  // points into the request
+    // Set when ok: answers carry MESSAGE-INTEGRITY with it. A static user's
+    // key is the settings' own, not a copy per request (it is some 300
+    // bytes of HMAC state); a REST username's is derived for the request.
+    const UserKey* key() const { return derived ? &*derived : configured; }
+    const UserKey* configured = nullptr;
+    std::optional<UserKey> derived;
 };
 
 AuthOutcome authenticate(std::span<const uint8_t> request, const TurnSettings& settings,

@@ -153,8 +153,8 @@ TEST_F(TurnAuth, StaticUserWithRightPasswordIsAccepted) {
     AuthOutcome outcome = check(m);
     ASSERT_EQ(outcome.kind, Kind::ok);
     EXPECT_EQ(outcome.username, "alice");
-    ASSERT_TRUE(outcome.key);
-    EXPECT_EQ(outcome.key->key, long_term_key("alice", realm, "alice-pw"));
+    ASSERT_NE(outcome.key(), nullptr);
+    EXPECT_EQ(outcome.key()->key, long_term_key("alice", realm, "alice-pw"));
 }
 
 TEST_F(TurnAuth, UsernamePointsIntoTheRequest) {
@@ -191,7 +191,7 @@ TEST_F(TurnAuth, RealmAttributeMustMatchEvenWhenTheKeyDoes) {
 
 TEST_F(TurnAuth, FailedOutcomesCarryNoKey) {
     AuthOutcome outcome = check(signed_allocate("alice", "wrong"));
-    EXPECT_FALSE(outcome.key);
+    EXPECT_EQ(outcome.key(), nullptr);
     EXPECT_TRUE(outcome.username.empty());
 }
 
@@ -202,8 +202,8 @@ TEST_F(TurnAuth, RestCredentialIsAccepted) {
     AuthOutcome outcome = check(signed_allocate(c.username, c.password));
     ASSERT_EQ(outcome.kind, Kind::ok);
     EXPECT_EQ(outcome.username, c.username);
-    ASSERT_TRUE(outcome.key);
-    EXPECT_EQ(outcome.key->key, long_term_key(c.username, realm, c.password));
+    ASSERT_NE(outcome.key(), nullptr);
+    EXPECT_EQ(outcome.key()->key, long_term_key(c.username, realm, c.password));
 }
 
 TEST_F(TurnAuth, ExpiredRestCredentialIsUnauthorized) {
