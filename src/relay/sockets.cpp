@@ -126,11 +126,21 @@ void check_tls_address_free(const SocketAddress& address) {
 
 namespace {
 
+// A relay socket's receive queue must hold what its peers send while the
+// worker is busy elsewhere: at the default 208 KB, a burst of about 250
+// small datagrams (a video keyframe's worth) overflows it when the worker is
+// kept off the CPU for a moment. The buffer is a limit, not memory taken: a
+// socket holds only what is queued, and the kernel caps the request at
+// net.core.rmem_max.
+constexpr int relay_receive_buffer = 1 << 20;
+
 UniqueFd bind_udp(const SocketAddress& address) {
     UniqueFd fd(socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd || bind(fd.get(), address.sockaddr_ptr(), address.length()) != 0) {
         return {};
     }
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &relay_receive_buffer,
+               sizeof(relay_receive_buffer));
     return fd;
 }
 

@@ -628,6 +628,20 @@ class Allocations(TurnTest):
             else:
                 self.expect_data(client, payload, unbound.address)
 
+    def test_a_relay_socket_holds_a_burst_while_the_worker_is_away(self):
+        """A relay socket's receive queue holds 400 small datagrams that
+        arrive while the server is stopped (the default 208 KB holds about
+        250); a worker kept off the CPU by a busy machine must not lose a
+        peer's burst. Over TCP, so the client side cannot lose any."""
+        client = self.client(transport="tcp")
+        self.assertSuccess(client.allocate())
+        peer = self.peer()
+        self.assertSuccess(client.channel_bind(CHANNEL_MIN, peer.address))
+        payloads = [b"%04d" % i + os.urandom(i % 13) for i in range(400)]
+        self.burst(lambda payload: peer.send(payload, client.relayed), payloads)
+        for payload in payloads:
+            self.expect_channel(client, payload, CHANNEL_MIN)
+
 
 class PortRange(TurnTest):
     """Two relay ports: a reservation holds the second one."""
